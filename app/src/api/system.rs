@@ -1,0 +1,21 @@
+use crate::domain::{InstanceInfo, Readiness};
+use leptos::prelude::*;
+
+#[server(prefix = "/api/fn", endpoint = "instance_info")]
+pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
+    use crate::server::AppState;
+    let state = expect_context::<AppState>();
+    Ok(InstanceInfo {
+        env: state.config.app_env,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        database: state.db.backend().as_str().to_string(),
+    })
+}
+
+/// The same readiness report as `GET /api/ready`, for the status panel.
+#[server(prefix = "/api/fn", endpoint = "system_status")]
+pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
+    use crate::server::{services::health, AppState};
+    let state = expect_context::<AppState>();
+    Ok(health::readiness(&state.db).await)
+}

@@ -1,0 +1,447 @@
+//! Configuration from environment variables (and an optional `.env`), parsed once at start-up
+//! into typed values. A bad value is reported as one line naming the variable and what was
+//! expected; a secret's value is never echoed back.
+
+use crate::domain::AppEnv;
+use crate::server::secret::Secret;
+use std::{fmt, net::SocketAddr, time::Duration};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/ledgerline.db";
+pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrmProvider {
+    None,
+    Hubspot,
+}
+
+/// Where the data lives. Parsed so the rest of the code never inspects URL prefixes.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite { url: String },
+    Postgres { url: String },
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("sqlite:") {
+            Ok(DatabaseUrl::Sqlite {
+                url: raw.to_string(),
+            })
+        } else if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres {
+                url: raw.to_string(),
+            })
+        } else {
+            Err("expected sqlite://PATH or postgres://USER@HOST:PORT/DB".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            DatabaseUrl::Sqlite { url } | DatabaseUrl::Postgres { url } => url,
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite { .. } => "sqlite",
+            DatabaseUrl::Postgres { .. } => "postgres",
+        }
+    }
+
+    /// The URL with any password replaced, safe to log or print.
+    pub fn redacted(&self) -> String {
+        let url = self.as_str();
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return url.to_string();
+        };
+        match rest.split_once('@') {
+            Some((userinfo, host)) => {
+                let user = userinfo.split(':').next().unwrap_or("");
+                if userinfo.contains(':') {
+                    format!("{scheme}://{user}:***@{host}")
+                } else {
+                    url.to_string()
+                }
+            }
+            None => url.to_string(),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Which Stripe environment a key belongs to, read from its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StripeMode {
+    Test,
+    Live,
+}
+
+#[derive(Debug, Clone)]
+pub struct StripeApiKey {
+    secret: Secret,
+    mode: StripeMode,
+}
+
+impl StripeApiKey {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let mode = if raw.starts_with("sk_test_") || raw.starts_with("rk_test_") {
+            StripeMode::Test
+        } else if raw.starts_with("sk_live_") || raw.starts_with("rk_live_") {
+            StripeMode::Live
+        } else {
+            return Err(
+                "expected a secret or restricted key starting with sk_test_, sk_live_, rk_test_ or rk_live_ (value not shown)"
+                    .into(),
+            );
+        };
+        if raw.len() < 16 || raw.chars().any(|c| !c.is_ascii_alphanumeric() && c != '_') {
+            return Err(
+                "expected a full Stripe key of letters, digits and _ (value not shown)".into(),
+            );
+        }
+        Ok(StripeApiKey {
+            secret: Secret::new(raw),
+            mode,
+        })
+    }
+    pub fn mode(&self) -> StripeMode {
+        self.mode
+    }
+    pub fn secret(&self) -> &Secret {
+        &self.secret
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub database_url: DatabaseUrl,
+    pub site_addr: SocketAddr,
+    /// The address staff use in their browser; decides Secure cookies and HSTS.
+    pub public_url: String,
+    pub log_format: LogFormat,
+    pub request_timeout: Duration,
+    pub stripe_api_key: Option<StripeApiKey>,
+    /// Several at once while a secret is being rotated.
+    pub stripe_webhook_secrets: Vec<Secret>,
+    pub stripe_api_base: String,
+    pub stripe_webhook_tolerance: Duration,
+    pub crm_provider: CrmProvider,
+    pub hubspot_token: Option<Secret>,
+}
+
+impl Config {
+    pub fn serves_https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// One variable that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {expected}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub expected: String,
+}
+
+/// Every bad variable at once, so an operator fixes them in one round.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<ConfigError>,
+}
+
+impl Reader<'_> {
+    /// The value if set and not blank.
+    fn raw(&self, var: &str) -> Option<String> {
+        (self.lookup)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T>(
+        &mut self,
+        var: &'static str,
+        default: &str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let value = self.raw(var).unwrap_or_else(|| default.to_string());
+        self.record(var, parse(&value))
+    }
+
+    fn optional<T>(
+        &mut self,
+        var: &'static str,
+        parse: impl Fn(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let value = self.raw(var)?;
+        self.record(var, parse(&value))
+    }
+
+    fn record<T>(&mut self, var: &'static str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(expected) => {
+                self.errors.push(ConfigError { var, expected });
+                None
+            }
+        }
+    }
+}
+
+fn quoted(value: &str) -> String {
+    let shown: String = value.chars().take(60).collect();
+    format!("{shown:?}")
+}
+
+fn parse_secs(max: u64) -> impl Fn(&str) -> Result<Duration, String> {
+    move |v| match v.trim().parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(Duration::from_secs(n)),
+        _ => Err(format!(
+            "expected whole seconds between 1 and {max}, got {}",
+            quoted(v)
+        )),
+    }
+}
+
+fn parse_http_url(v: &str) -> Result<String, String> {
+    let v = v.trim().trim_end_matches('/');
+    let rest = v
+        .strip_prefix("https://")
+        .or_else(|| v.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => Ok(v.to_string()),
+        _ => Err(format!(
+            "expected an http:// or https:// URL, got {}",
+            quoted(v)
+        )),
+    }
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` if one exists.
+    pub fn from_env() -> Result<Config, ConfigErrors> {
+        load_dotenv();
+        Config::from_lookup(&|var| std::env::var(var).ok())
+    }
+
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigErrors> {
+        let mut r = Reader {
+            lookup,
+            errors: Vec::new(),
+        };
+        let app_env = r.parse("APP_ENV", "development", |v| {
+            v.parse::<AppEnv>().map_err(|_| {
+                format!(
+                    "expected one of development, test, staging, production, got {}",
+                    quoted(v)
+                )
+            })
+        });
+        let database_url = r.parse("DATABASE_URL", DEFAULT_DATABASE_URL, |v| {
+            DatabaseUrl::parse(v).map_err(|e| format!("{e}, got {}", quoted(&redact_url(v))))
+        });
+        let site_addr = r.parse("LEPTOS_SITE_ADDR", DEFAULT_SITE_ADDR, |v| {
+            v.trim()
+                .parse::<SocketAddr>()
+                .map_err(|_| format!("expected IP:PORT such as 127.0.0.1:3000, got {}", quoted(v)))
+        });
+        let log_format = r.parse("LOG_FORMAT", "text", |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "text" => Ok(LogFormat::Text),
+                "json" => Ok(LogFormat::Json),
+                _ => Err(format!("expected text or json, got {}", quoted(v))),
+            }
+        });
+        let request_timeout = r.parse("REQUEST_TIMEOUT_SECS", "30", parse_secs(600));
+        let default_public = format!(
+            "http://{}",
+            site_addr.unwrap_or_else(|| DEFAULT_SITE_ADDR.parse().unwrap())
+        );
+        let public_url = r.parse("PUBLIC_URL", &default_public, parse_http_url);
+        let stripe_api_key = r.optional("STRIPE_API_KEY", StripeApiKey::parse);
+        let stripe_webhook_secrets = r
+            .optional("STRIPE_WEBHOOK_SECRET", |v| {
+                let secrets: Vec<Secret> = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(Secret::new)
+                    .collect();
+                if secrets.iter().all(|s| s.expose().starts_with("whsec_") && s.expose().len() > 10) {
+                    Ok(secrets)
+                } else {
+                    Err("expected one or more comma-separated secrets starting with whsec_ (value not shown)".into())
+                }
+            })
+            .unwrap_or_default();
+        let stripe_api_base = r.parse("STRIPE_API_BASE", DEFAULT_STRIPE_API_BASE, parse_http_url);
+        let stripe_webhook_tolerance =
+            r.parse("STRIPE_WEBHOOK_TOLERANCE_SECS", "300", parse_secs(3600));
+        let crm_provider = r.parse("CRM_PROVIDER", "none", |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "none" => Ok(CrmProvider::None),
+                "hubspot" => Ok(CrmProvider::Hubspot),
+                _ => Err(format!("expected none or hubspot, got {}", quoted(v))),
+            }
+        });
+        let hubspot_token = r.optional("HUBSPOT_TOKEN", |v| {
+            if v.trim().len() >= 8 && !v.trim().contains(char::is_whitespace) {
+                Ok(Secret::new(v.trim()))
+            } else {
+                Err("expected a HubSpot private-app access token (value not shown)".into())
+            }
+        });
+
+        if !r.errors.is_empty() {
+            return Err(ConfigErrors(r.errors));
+        }
+        // Every field parsed (an error above would have returned), so these are all Some.
+        Ok(Config {
+            app_env: app_env.expect("parsed"),
+            database_url: database_url.expect("parsed"),
+            site_addr: site_addr.expect("parsed"),
+            public_url: public_url.expect("parsed"),
+            log_format: log_format.expect("parsed"),
+            request_timeout: request_timeout.expect("parsed"),
+            stripe_api_key,
+            stripe_webhook_secrets,
+            stripe_api_base: stripe_api_base.expect("parsed"),
+            stripe_webhook_tolerance: stripe_webhook_tolerance.expect("parsed"),
+            crm_provider: crm_provider.expect("parsed"),
+            hubspot_token,
+        })
+    }
+}
+
+/// Loads `.env` from the working directory if there is one; real environment variables win.
+pub fn load_dotenv() {
+    let _ = dotenvy::dotenv();
+}
+
+fn redact_url(v: &str) -> String {
+    DatabaseUrl::Postgres { url: v.to_string() }.redacted()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_give_a_working_local_setup() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.app_env, AppEnv::Development);
+        assert_eq!(c.database_url.as_str(), DEFAULT_DATABASE_URL);
+        assert_eq!(c.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.public_url, "http://127.0.0.1:3000");
+        assert!(!c.serves_https());
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.stripe_webhook_tolerance, Duration::from_secs(300));
+        assert!(c.stripe_api_key.is_none());
+        assert_eq!(c.crm_provider, CrmProvider::None);
+    }
+
+    #[test]
+    fn each_bad_value_is_one_line_naming_the_variable() {
+        let err = config(&[
+            ("APP_ENV", "prod"),
+            ("LEPTOS_SITE_ADDR", "localhost"),
+            ("LOG_FORMAT", "yaml"),
+        ])
+        .unwrap_err();
+        let lines: Vec<String> = err.to_string().lines().map(String::from).collect();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(lines[0].starts_with("APP_ENV: expected one of development"));
+        assert!(lines[0].ends_with("got \"prod\""));
+        assert!(lines[1].starts_with("LEPTOS_SITE_ADDR: expected IP:PORT"));
+        assert!(lines[2].starts_with("LOG_FORMAT: expected text or json"));
+    }
+
+    #[test]
+    fn bad_secrets_are_named_but_never_echoed() {
+        let err = config(&[
+            ("STRIPE_API_KEY", "pk_live_publishable_not_secret_9999"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_goodgoodgood,notasecret7777"),
+            ("HUBSPOT_TOKEN", "x y"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("STRIPE_API_KEY: expected"));
+        assert!(err.contains("STRIPE_WEBHOOK_SECRET: expected"));
+        assert!(err.contains("HUBSPOT_TOKEN: expected"));
+        for leaked in ["9999", "7777", "goodgood", "x y"] {
+            assert!(!err.contains(leaked), "{leaked} leaked in {err}");
+        }
+    }
+
+    #[test]
+    fn database_url_picks_the_backend_and_hides_passwords() {
+        let c = config(&[("DATABASE_URL", "postgres://app:hunter2@db:5432/ledgerline")]).unwrap();
+        assert_eq!(c.database_url.backend_name(), "postgres");
+        assert_eq!(
+            c.database_url.redacted(),
+            "postgres://app:***@db:5432/ledgerline"
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let err = config(&[("DATABASE_URL", "mysql://root:pw@x/db")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("DATABASE_URL: expected sqlite://"), "{err}");
+        assert!(!err.contains(":pw@"), "{err}");
+    }
+
+    #[test]
+    fn stripe_settings_parse_mode_and_rotation_list() {
+        let c = config(&[
+            ("STRIPE_API_KEY", "sk_live_abcdefghijklmnop1234"),
+            (
+                "STRIPE_WEBHOOK_SECRET",
+                " whsec_aaaaaaaaaaaa , whsec_bbbbbbbbbbbb ",
+            ),
+            ("STRIPE_WEBHOOK_TOLERANCE_SECS", "120"),
+            ("PUBLIC_URL", "https://ops.example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(c.stripe_api_key.as_ref().unwrap().mode(), StripeMode::Live);
+        assert_eq!(c.stripe_webhook_secrets.len(), 2);
+        assert_eq!(c.stripe_webhook_tolerance, Duration::from_secs(120));
+        assert_eq!(c.public_url, "https://ops.example.com");
+        assert!(c.serves_https());
+        assert!(!format!("{c:?}").contains("abcdefghijklmnop"));
+        let err = config(&[("STRIPE_WEBHOOK_TOLERANCE_SECS", "0")]).unwrap_err();
+        assert_eq!(err.0[0].var, "STRIPE_WEBHOOK_TOLERANCE_SECS");
+    }
+
+    #[test]
+    fn blank_values_fall_back_to_defaults() {
+        let c = config(&[("APP_ENV", "  "), ("STRIPE_API_KEY", "")]).unwrap();
+        assert_eq!(c.app_env, AppEnv::Development);
+        assert!(c.stripe_api_key.is_none());
+    }
+}

@@ -1,0 +1,107 @@
+use super::{Backend, Db};
+use crate::server::config::DatabaseUrl;
+use sqlx::{any::AnyPoolOptions, Executor};
+use std::{path::Path, time::Duration};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot create the folder {path} for the SQLite database: {source}")]
+    CreateDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Query(#[from] sqlx::Error),
+}
+
+/// Settings every SQLite connection needs: WAL so readers never block the writer, foreign keys
+/// enforced (SQLite leaves them off by default), and a busy timeout so a second writer waits
+/// rather than failing at once.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+
+pub(super) async fn connect(url: &DatabaseUrl, options: AnyPoolOptions) -> Result<Db, DbError> {
+    sqlx::any::install_default_drivers();
+    let (backend, conn_url) = match url {
+        DatabaseUrl::Sqlite { url } => (Backend::Sqlite, sqlite_url(url)?),
+        DatabaseUrl::Postgres { url } => (Backend::Postgres, url.clone()),
+    };
+    let options = options
+        .acquire_timeout(Duration::from_secs(5))
+        .max_connections(match backend {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        });
+    let options = match backend {
+        Backend::Sqlite => options.after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        }),
+        Backend::Postgres => options,
+    };
+    let pool = options
+        .connect(&conn_url)
+        .await
+        .map_err(|source| DbError::Connect {
+            url: url.redacted(),
+            source,
+        })?;
+    Ok(Db { pool, backend })
+}
+
+/// Adds `mode=rwc` (create if missing) and creates the parent folder, so the default
+/// `sqlite://data/ledgerline.db` works on a fresh clone.
+fn sqlite_url(url: &str) -> Result<String, DbError> {
+    let path_part = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = path_part.split_once('?').unwrap_or((path_part, ""));
+    if path != ":memory:" && !path.is_empty() {
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent).map_err(|source| DbError::CreateDir {
+                path: parent.display().to_string(),
+                source,
+            })?;
+        }
+    }
+    if query.contains("mode=") {
+        Ok(url.to_string())
+    } else if query.is_empty() {
+        Ok(format!("sqlite://{path}?mode=rwc"))
+    } else {
+        Ok(format!("sqlite://{path}?{query}&mode=rwc"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = std::env::temp_dir().join(format!("ll-url-{}", std::process::id()));
+        let path = dir.join("x.db");
+        let url = format!("sqlite://{}", path.display());
+        assert_eq!(sqlite_url(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.exists(), "parent folder is created");
+        assert_eq!(
+            sqlite_url(&format!("{url}?mode=ro")).unwrap(),
+            format!("{url}?mode=ro")
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

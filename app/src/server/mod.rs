@@ -1,0 +1,15 @@
+//! Server-only code: configuration, storage, the service layer and HTTP plumbing.
+//! Only this module touches sqlx, HTTP clients or the environment.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod secret;
+pub mod services;
+pub mod state;
+
+pub use config::Config;
+pub use db::Db;
+pub use error::AppError;
+pub use state::AppState;

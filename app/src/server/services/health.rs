@@ -1,0 +1,71 @@
+//! Readiness: can this instance serve? Used by `GET /api/ready`, the status panel (through a
+//! server function) and `doctor`.
+
+use crate::domain::{Check, Readiness};
+use crate::server::db::{Db, MigrationState};
+use std::time::Duration;
+
+/// A database that takes longer than this to answer `SELECT 1` is reported as degraded.
+const SLOW_DATABASE: Duration = Duration::from_millis(500);
+
+pub async fn readiness(db: &Db) -> Readiness {
+    let checks = vec![database_check(db).await, migrations_check(db).await];
+    Readiness::from_checks(
+        checks,
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+pub async fn database_check(db: &Db) -> Check {
+    match tokio::time::timeout(Duration::from_secs(3), db.ping()).await {
+        Ok(Ok(took)) if took > SLOW_DATABASE => Check::warn(
+            "database",
+            format!(
+                "{} answered slowly ({} ms)",
+                db.backend().as_str(),
+                took.as_millis()
+            ),
+        ),
+        Ok(Ok(took)) => Check::ok(
+            "database",
+            format!(
+                "{} reachable ({} ms)",
+                db.backend().as_str(),
+                took.as_millis()
+            ),
+        ),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "database check failed");
+            Check::fail("database", format!("{} unreachable", db.backend().as_str()))
+        }
+        Err(_) => Check::fail(
+            "database",
+            format!("{} did not answer within 3 s", db.backend().as_str()),
+        ),
+    }
+}
+
+pub async fn migrations_check(db: &Db) -> Check {
+    match db.migration_state().await {
+        Ok(MigrationState::Current { applied }) => {
+            Check::ok("migrations", format!("current ({applied} applied)"))
+        }
+        Ok(MigrationState::Pending { versions }) => Check::fail(
+            "migrations",
+            format!(
+                "{} pending (run `ledgerline migrate`): {}",
+                versions.len(),
+                versions
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Ok(MigrationState::Diverged { detail }) => Check::fail("migrations", detail),
+        Err(e) => {
+            tracing::warn!(error = %e, "migration check failed");
+            Check::fail("migrations", "could not read the migrations table")
+        }
+    }
+}

@@ -1,0 +1,3 @@
+mod status_panel;
+
+pub use status_panel::StatusPanel;

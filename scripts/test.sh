@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs every check and test (README, second command; CI runs exactly this):
+# format, lints (server and WASM), unit + integration tests on SQLite and PostgreSQL,
+# the web build, and browser tests in Debian's Chromium.
+#
+# PostgreSQL: uses TEST_POSTGRES_URL, else a local server at 127.0.0.1:5432 if one answers.
+# Under CI=true PostgreSQL is required: an unreachable server fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+LOG_DIR=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$LOG_DIR"
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+fail() { printf '\033[31mFAILED: %s\033[0m\n' "$*" >&2; exit 1; }
+
+step "tools"
+scripts/setup.sh test
+
+# The flags cargo-leptos uses for debug builds: tests, lints and the web build share artifacts.
+export RUSTFLAGS="--cfg erase_components"
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step "format"
+cargo fmt --all -- --check || fail "cargo fmt: run 'cargo fmt --all'"
+
+step "lint: server (ssr) and tests"
+cargo clippy --workspace --all-targets -- -D warnings
+step "lint: browser bundle (hydrate, wasm32)"
+cargo clippy -p app --no-default-features --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+step "PostgreSQL"
+pg_up() { pg_isready -q -d "$1" 2>/dev/null || psql "$1" -Atqc 'SELECT 1' >/dev/null 2>&1; }
+LOCAL_PG=postgres://postgres@127.0.0.1:5432/postgres
+if [ -z "${TEST_POSTGRES_URL:-}" ] && pg_up "$LOCAL_PG"; then
+  export TEST_POSTGRES_URL=$LOCAL_PG
+fi
+if [ "${CI:-}" = true ]; then
+  export TEST_POSTGRES_URL=${TEST_POSTGRES_URL:-$LOCAL_PG}
+  if ! pg_up "$TEST_POSTGRES_URL" && command -v pg_ctlcluster >/dev/null; then
+    echo "starting the local PostgreSQL cluster"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    for _ in $(seq 1 30); do pg_up "$TEST_POSTGRES_URL" && break; sleep 1; done
+  fi
+  pg_up "$TEST_POSTGRES_URL" || fail "CI=true and PostgreSQL at TEST_POSTGRES_URL is unreachable"
+fi
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  echo "PostgreSQL tests use ${TEST_POSTGRES_URL%%\?*}"
+else
+  echo "PostgreSQL not found: its tests will be skipped (set TEST_POSTGRES_URL to run them)"
+fi
+
+step "unit and integration tests (SQLite and PostgreSQL)"
+cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
+[ "${PIPESTATUS[0]}" = 0 ] || fail "cargo test"
+
+step "web build (cargo leptos)"
+cargo leptos build
+
+step "browser tests (Chromium)"
+BIN=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ledgerline
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+E2E_DIR=$(mktemp -d)
+(
+  cd "$E2E_DIR"
+  exec env APP_ENV=test DATABASE_URL="sqlite://$E2E_DIR/e2e.db" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
+    LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve
+) >"$LOG_DIR/e2e-server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$PORT/api/health" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG_DIR/e2e-server.log"; fail "server did not start"; }
+  sleep 0.2
+done
+(cd end2end && BASE_URL="http://127.0.0.1:$PORT" node --test --test-concurrency=1 tests/) 2>&1 \
+  | tee "$LOG_DIR/e2e.log"
+E2E_STATUS=${PIPESTATUS[0]}
+kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
+rm -rf "$E2E_DIR"
+if [ "$E2E_STATUS" != 0 ]; then tail -50 "$LOG_DIR/e2e-server.log"; fail "browser tests"; fi
+
+step "summary"
+rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$LOG_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')
+on_sqlite=$(grep -Ec '::sqlite::.* \.\.\. ok$' "$LOG_DIR/cargo-test.log" || true)
+on_postgres=$(grep -Ec '::postgres::.* \.\.\. ok$' "$LOG_DIR/cargo-test.log" || true)
+e2e_passed=$(grep -Eo '^# pass [0-9]+' "$LOG_DIR/e2e.log" | awk '{print $3}')
+e2e_failed=$(grep -Eo '^# fail [0-9]+' "$LOG_DIR/e2e.log" | awk '{print $3}')
+echo "rust tests: $rust_passed passed (integration tests per backend: sqlite $on_sqlite, postgres $on_postgres)"
+echo "browser tests: $e2e_passed passed"
+if [ -n "${TEST_POSTGRES_URL:-}" ] && [ "$on_postgres" != "$on_sqlite" ]; then
+  fail "PostgreSQL ran $on_postgres backend tests but SQLite ran $on_sqlite"
+fi
+echo "all: $((rust_passed + e2e_passed)) passed, ${e2e_failed:-0} failed"

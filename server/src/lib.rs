@@ -1,0 +1,8 @@
+//! The Ledgerline binary: command line, HTTP router and start-up. Business rules live in
+//! `app::server::services`; this crate wires them to the outside world.
+
+pub mod cli;
+pub mod middleware;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

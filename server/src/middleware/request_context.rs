@@ -1,0 +1,35 @@
+use app::server::http::{request_id::HEADER, RequestId};
+use axum::{extract::Request, http::HeaderValue, middleware::Next, response::Response};
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Gives the request its id, runs it inside a span carrying that id (so every log line of the
+/// request has it), echoes the id in the response and logs one summary line.
+/// Only the path is logged: query strings can carry one-time tokens.
+pub async fn request_context(mut req: Request, next: Next) -> Response {
+    let id = RequestId::from_header(req.headers().get(HEADER).and_then(|v| v.to_str().ok()));
+    req.extensions_mut().insert(id.clone());
+    let span = tracing::info_span!(
+        "http",
+        request_id = %id,
+        method = %req.method(),
+        path = %req.uri().path(),
+    );
+    let started = Instant::now();
+    let mut res = id
+        .clone()
+        .scope(next.run(req))
+        .instrument(span.clone())
+        .await;
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        res.headers_mut().insert(HEADER, value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            status = res.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "served"
+        )
+    });
+    res
+}

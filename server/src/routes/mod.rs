@@ -1,0 +1,5 @@
+//! HTTP routes that are not Leptos pages or server functions. Each handler parses the request,
+//! calls one service and shapes the response: no SQL and no business rules here.
+
+pub mod fallback;
+pub mod health;

@@ -1,0 +1,124 @@
+//! Building the application: database, migrations, router, listener. `main` and the
+//! integration tests both go through `Application::build`, so tests run the real server.
+
+use crate::{middleware, routes};
+use app::server::{config::Config, db::Db, services, AppState};
+use app::ui::{shell, App};
+use axum::{http::StatusCode, routing::get, Router};
+use leptos::{config::LeptosOptions, prelude::provide_context};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{future::Future, net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+use tower_http::{
+    compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
+};
+
+/// Largest request body we accept (Stripe caps webhook payloads well below this).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+/// Leptos' settings without requiring cargo-leptos' environment: the site root can still be
+/// moved with LEPTOS_SITE_ROOT, the rest is fixed by our Cargo.toml metadata.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    LeptosOptions::builder()
+        .output_name("ledgerline")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .build()
+}
+
+impl Application {
+    /// Connects, migrates and binds. Port 0 in `config.site_addr` picks a free port.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        services::meta::record_installed_at(&db, chrono_now_ms()).await?;
+        Application::with_db(config, db).await
+    }
+
+    pub async fn with_db(config: Config, db: Db) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.site_addr).await?;
+        let state = AppState {
+            leptos_options: leptos_options(&config),
+            config: Arc::new(config),
+            db,
+        };
+        let router = router(state.clone());
+        Ok(Application {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "listening");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+fn chrono_now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let options = state.leptos_options.clone();
+    let https = middleware::security_headers::Https(state.config.serves_https());
+
+    Router::new()
+        .route("/api/health", get(routes::health::health))
+        .route("/api/ready", get(routes::health::ready))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(routes::fallback::fallback)
+        // Router::layer wraps what is already there, so the last layer added runs first:
+        // the request id is outermost, so even a 413 from the body limit carries it.
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn(middleware::json_errors_for_api))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            middleware::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(middleware::request_context))
+        .with_state(state)
+}

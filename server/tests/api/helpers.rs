@@ -1,0 +1,218 @@
+//! Test harness: a fresh database per test on either backend, the real server on port 0.
+//!
+//! PostgreSQL tests need TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres),
+//! a URL to a database the test may use to CREATE and DROP its own databases. Without it they
+//! are skipped locally; under CI=true they fail, because CI must test both backends.
+
+use app::server::{config::Config, AppState};
+use server::startup::Application;
+use sqlx::{Connection, Executor, PgConnection};
+use std::{collections::HashMap, net::SocketAddr};
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declares each listed `async fn name(backend: Backend)` as two tests: `sqlite::name` and
+/// `postgres::name`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await } )*
+        }
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name($crate::helpers::Backend::Postgres).await } )*
+        }
+    };
+}
+
+/// A database that exists for one test and is removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+fn postgres_admin_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI")
+        }
+        _ => None,
+    }
+}
+
+/// Replaces the database name in a postgres URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+impl TestDb {
+    /// None when the backend is not available here (PostgreSQL without TEST_POSTGRES_URL).
+    pub async fn create(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.db", dir.path().display());
+                Some(TestDb {
+                    url,
+                    cleanup: Cleanup::Sqlite(dir),
+                })
+            }
+            Backend::Postgres => {
+                let Some(admin_url) = postgres_admin_url() else {
+                    eprintln!("skipped: TEST_POSTGRES_URL not set");
+                    return None;
+                };
+                let name = format!("ll_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = PgConnection::connect(&admin_url)
+                    .await
+                    .unwrap_or_else(|e| panic!("TEST_POSTGRES_URL is set but unreachable: {e}"));
+                conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+                    .await
+                    .expect("create test database");
+                conn.close().await.ok();
+                Some(TestDb {
+                    url: with_database(&admin_url, &name),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime, which cannot be blocked on; use a thread with
+            // its own small runtime. WITH (FORCE) ends the pool connections still open.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    if let Ok(mut conn) = PgConnection::connect(&admin_url).await {
+                        let _ = conn
+                            .execute(
+                                format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#)
+                                    .as_str(),
+                            )
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    /// Dropping the sender starts the server's graceful shutdown; the database outlives it.
+    _stop: oneshot::Sender<()>,
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+/// The configuration a test server runs with: test environment, its own database, port 0.
+pub fn test_vars(db: &TestDb) -> HashMap<String, String> {
+    HashMap::from([
+        ("APP_ENV".to_string(), "test".to_string()),
+        ("DATABASE_URL".to_string(), db.url.clone()),
+        ("LEPTOS_SITE_ADDR".to_string(), "127.0.0.1:0".to_string()),
+    ])
+}
+
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Spawns the real server; `configure` may change the variables it starts with.
+pub async fn spawn_app_with(
+    backend: Backend,
+    configure: impl FnOnce(&mut HashMap<String, String>),
+) -> Option<TestApp> {
+    let db = TestDb::create(backend).await?;
+    let mut vars = test_vars(&db);
+    configure(&mut vars);
+    let config = Config::from_lookup(&move |k| vars.get(k).cloned()).expect("test config is valid");
+    let app = Application::build(config)
+        .await
+        .expect("application starts");
+    let addr = app.local_addr();
+    let state = app.state().clone();
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        app.run_until(async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Some(TestApp {
+        addr,
+        client,
+        state,
+        _stop: tx,
+        _db: db,
+    })
+}
+
+#[test]
+fn with_database_swaps_only_the_name() {
+    assert_eq!(
+        with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        with_database("postgres://u:p@h/db?sslmode=disable", "y"),
+        "postgres://u:p@h/y?sslmode=disable"
+    );
+    assert_eq!(
+        with_database("postgres://h:5432", "z"),
+        "postgres://h:5432/z"
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests: each spawns the real server on a random port with a fresh database.
+//! Tests listed in `both_backends!` run once on SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod cli;
+mod health;
+mod http_basics;
+mod pages;
