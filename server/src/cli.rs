@@ -2,7 +2,9 @@
 //! services as the web app.
 
 use crate::{startup::Application, telemetry};
-use app::domain::CheckStatus;
+use app::domain::{CheckStatus, Email, Role};
+use app::server::actor::{Actor, RequestMeta};
+use app::server::services::staff::StaffError;
 use app::server::{config::Config, services, Db};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -26,6 +28,25 @@ pub enum Command {
     Migrate,
     /// Check configuration and connectivity; exits 1 if any check fails.
     Doctor,
+    /// Create an admin account. The password is read from standard input (a prompt on a
+    /// terminal), never from the command line, where other users could see it.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Audit log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Walk the hash chain and report the first broken link; exits 1 if the chain is broken.
+    Verify,
 }
 
 /// Exit code for configuration errors, distinct from runtime failures (1).
@@ -48,6 +69,10 @@ pub fn main() -> ExitCode {
             Command::Serve => serve().await,
             Command::Migrate => migrate().await,
             Command::Doctor => doctor().await,
+            Command::CreateAdmin { email, name } => create_admin(&email, &name).await,
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => audit_verify().await,
         }
     })
 }
@@ -142,6 +167,112 @@ async fn doctor() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Connects and migrates, for commands that work on the database.
+async fn open_db() -> Result<(Config, Db), ExitCode> {
+    let config = load_config()?;
+    telemetry::init(config.log_format);
+    let db = async {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        anyhow::Ok(db)
+    }
+    .await
+    .map_err(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })?;
+    Ok((config, db))
+}
+
+fn read_password() -> std::io::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (12+ characters): ")?;
+        let again = rpassword::prompt_password("Repeat password: ")?;
+        if first != again {
+            return Err(std::io::Error::other("the passwords do not match"));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_string())
+    }
+}
+
+async fn create_admin(email: &str, name: &str) -> ExitCode {
+    let email = match Email::parse(email) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: --email: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: cannot read the password: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let (_, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let result = services::staff::create_with_password(
+        &db,
+        &Actor::System,
+        &RequestMeta::default(),
+        &email,
+        name,
+        Role::Admin,
+        &password,
+    )
+    .await;
+    db.close().await;
+    match result {
+        Ok(staff) => {
+            println!("created admin {} ({})", staff.email, staff.id);
+            ExitCode::SUCCESS
+        }
+        Err(e @ (StaffError::Db(_) | StaffError::Internal(_))) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+    }
+}
+
+async fn audit_verify() -> ExitCode {
+    let (_, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let result = services::audit::verify(&db).await;
+    db.close().await;
+    match result {
+        Ok(v) if v.ok => {
+            println!("ok: {}", v.detail);
+            ExitCode::SUCCESS
+        }
+        Ok(v) => {
+            println!(
+                "broken: {} (first bad entry: {})",
+                v.detail,
+                v.first_bad_seq.map(|s| s.to_string()).unwrap_or_default()
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,7 +1,13 @@
 //! Types shared by the UI (compiled to WASM) and the server. Nothing here touches I/O.
 
+pub mod access;
 pub mod app_env;
+pub mod audit;
+pub mod email;
 pub mod health;
 
+pub use access::{Access, Permission, Role};
 pub use app_env::{AppEnv, InstanceInfo};
+pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
+pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};

@@ -1,6 +1,7 @@
 //! Server-only code: configuration, storage, the service layer and HTTP plumbing.
 //! Only this module touches sqlx, HTTP clients or the environment.
 
+pub mod actor;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -210,3 +210,48 @@ async fn serve_logs_request_ids_and_stops_on_sigterm(backend: Backend) {
     assert_eq!(served["fields"]["status"], 200);
     assert!(rest.iter().any(|v| v["fields"]["message"] == "stopped"));
 }
+
+#[test]
+fn create_admin_reads_the_password_from_stdin_and_enforces_the_policy() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |password: &str| {
+        let mut child = ledgerline(dir.path())
+            .args([
+                "create-admin",
+                "--email",
+                "Root@Example.com",
+                "--name",
+                "Root",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let weak = run("short");
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("at least 12 characters"));
+    let ok = run("plum-harbor-gravel-42");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("created admin root@example.com"));
+    let again = run("plum-harbor-gravel-42");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let verify = ledgerline(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(verify.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&verify.stdout).trim(),
+        "ok: 1 entries, chain intact"
+    );
+}

@@ -3,7 +3,9 @@
 
 mod helpers;
 
+mod audit;
 mod cli;
 mod health;
 mod http_basics;
+mod login;
 mod pages;

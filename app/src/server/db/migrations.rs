@@ -1,4 +1,4 @@
-use super::{Db, DbError};
+use super::{Backend, Db, DbError};
 use sqlx::migrate::{Migrate, Migrator};
 use std::collections::HashMap;
 
@@ -24,6 +24,34 @@ pub enum MigrationState {
 
 pub(super) async fn run(db: &Db) -> Result<(), DbError> {
     MIGRATOR.run(db.pool()).await?;
+    append_only_triggers(db).await?;
+    Ok(())
+}
+
+/// Makes the database itself refuse UPDATE and DELETE on `audit_log`. Trigger syntax differs
+/// per backend, so this is the one place outside the migrations folder that creates schema;
+/// it is idempotent and runs after every migration.
+async fn append_only_triggers(db: &Db) -> Result<(), sqlx::Error> {
+    use sqlx::Executor;
+    let sql = match db.backend() {
+        Backend::Sqlite => {
+            "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END; \
+             CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS \
+             $fn$ BEGIN RAISE EXCEPTION 'audit_log is append-only'; END $fn$; \
+             DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log; \
+             CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION audit_log_append_only(); \
+             DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log; \
+             CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log \
+             FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();"
+        }
+    };
+    db.pool().execute(sql).await?;
     Ok(())
 }
 

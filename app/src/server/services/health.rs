@@ -9,7 +9,11 @@ use std::time::Duration;
 const SLOW_DATABASE: Duration = Duration::from_millis(500);
 
 pub async fn readiness(db: &Db) -> Readiness {
-    let checks = vec![database_check(db).await, migrations_check(db).await];
+    let checks = vec![
+        database_check(db).await,
+        migrations_check(db).await,
+        audit_chain_check(db).await,
+    ];
     Readiness::from_checks(
         checks,
         chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -66,6 +70,23 @@ pub async fn migrations_check(db: &Db) -> Check {
         Err(e) => {
             tracing::warn!(error = %e, "migration check failed");
             Check::fail("migrations", "could not read the migrations table")
+        }
+    }
+}
+
+/// The result of the last `audit verify`. A broken chain does not stop serving, so it is a
+/// warning (degraded) rather than a failure; it stays visible until a clean verification.
+pub async fn audit_chain_check(db: &Db) -> Check {
+    match crate::server::services::audit::last_verification(db).await {
+        Ok(None) => Check::ok(
+            "audit chain",
+            "not verified yet (`ledgerline audit verify`)",
+        ),
+        Ok(Some(v)) if v.ok => Check::ok("audit chain", v.detail),
+        Ok(Some(v)) => Check::warn("audit chain", format!("broken: {}", v.detail)),
+        Err(e) => {
+            tracing::warn!(error = %e, "audit verification lookup failed");
+            Check::warn("audit chain", "could not read the last verification")
         }
     }
 }

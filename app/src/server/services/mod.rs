@@ -1,6 +1,9 @@
 //! The service layer: plain async functions over the database and typed inputs. HTTP routes,
 //! server functions, the CLI and the job worker all call these, so a rule lives in one place.
 
+pub mod audit;
+pub mod auth;
 pub mod doctor;
 pub mod health;
 pub mod meta;
+pub mod staff;

@@ -1,0 +1,156 @@
+//! Password hashing (argon2id with OWASP's minimum cost) and the password policy.
+
+use argon2::{
+    password_hash::{phc::PasswordHash, PasswordHasher, PasswordVerifier},
+    Algorithm, Argon2, Params, Version,
+};
+use std::sync::OnceLock;
+
+/// OWASP: argon2id, 19 MiB, 2 iterations, 1 lane.
+const MEMORY_KIB: u32 = 19_456;
+const ITERATIONS: u32 = 2;
+const LANES: u32 = 1;
+
+pub const MIN_LENGTH: usize = 12;
+const MAX_LENGTH: usize = 256;
+
+/// The most common passwords of 12+ characters in public breach lists, lower-cased. A short
+/// list catches the worst choices without shipping a large file.
+const COMMON: &[&str] = &[
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "qwertyuiopas",
+    "qwertyuiop123",
+    "password1234",
+    "password12345",
+    "password123!",
+    "passwordpassword",
+    "iloveyou1234",
+    "111111111111",
+    "000000000000",
+    "123123123123",
+    "abcdefghijkl",
+    "abc123abc123",
+    "qwerty123456",
+    "1q2w3e4r5t6y",
+    "letmein12345",
+    "welcome12345",
+    "administrator",
+    "adminadmin123",
+    "changeme1234",
+    "football1234",
+    "baseball1234",
+    "monkey123456",
+    "sunshine1234",
+    "princess1234",
+    "trustno1trustno1",
+    "superman1234",
+    "starwars1234",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde3",
+    "asdfghjkl123",
+    "zxcvbnm12345",
+    "passw0rd1234",
+    "p@ssw0rd1234",
+    "ledgerline123",
+    "ledgerline1234",
+    "correcthorsebatterystaple",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("Use at least {MIN_LENGTH} characters.")]
+    TooShort,
+    #[error("Use at most {MAX_LENGTH} characters.")]
+    TooLong,
+    #[error("This password is too common. Pick something less guessable.")]
+    Common,
+}
+
+pub fn check_policy(password: &str) -> Result<(), PolicyError> {
+    let len = password.chars().count();
+    if len < MIN_LENGTH {
+        return Err(PolicyError::TooShort);
+    }
+    if len > MAX_LENGTH {
+        return Err(PolicyError::TooLong);
+    }
+    let lower = password.to_lowercase();
+    let all_same = lower.chars().all(|c| lower.starts_with(c));
+    if all_same || COMMON.contains(&lower.as_str()) {
+        return Err(PolicyError::Common);
+    }
+    Ok(())
+}
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None).expect("valid argon2 params");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes on a blocking thread: argon2 takes tens of milliseconds of CPU by design.
+pub async fn hash(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        argon2()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+    })
+    .await?
+}
+
+/// A real hash of a random password, verified against when the account does not exist, so
+/// unknown emails cost the same time as wrong passwords.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        argon2()
+            .hash_password(uuid::Uuid::new_v4().to_string().as_bytes())
+            .expect("hashing a fixed input")
+            .to_string()
+    })
+}
+
+/// Verifies `password` against `stored` (or the dummy hash when there is no account).
+pub async fn verify(password: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let exists = stored.is_some();
+        let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
+        let Ok(parsed) = PasswordHash::new(&stored) else {
+            return false;
+        };
+        let matches = argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
+        exists && matches
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_rejects_short_common_and_repeated() {
+        assert_eq!(check_policy("short"), Err(PolicyError::TooShort));
+        assert_eq!(check_policy("Password1234"), Err(PolicyError::Common));
+        assert_eq!(check_policy("aaaaaaaaaaaaaaa"), Err(PolicyError::Common));
+        assert_eq!(check_policy(&"x".repeat(300)), Err(PolicyError::TooLong));
+        assert!(check_policy("plum-harbor-gravel-42").is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_owasp_cost_and_verify() {
+        let h = hash("plum-harbor-gravel-42".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify("plum-harbor-gravel-42".into(), Some(h.clone())).await);
+        assert!(!verify("plum-harbor-gravel-43".into(), Some(h)).await);
+        assert!(
+            !verify("anything".into(), None).await,
+            "no account never verifies"
+        );
+    }
+}
