@@ -2,6 +2,7 @@
 //! Only this module touches sqlx, HTTP clients or the environment.
 
 pub mod actor;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;

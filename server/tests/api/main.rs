@@ -9,3 +9,4 @@ mod health;
 mod http_basics;
 mod login;
 mod pages;
+mod sessions;
