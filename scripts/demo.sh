@@ -4,9 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build
 
-# Same flags cargo-leptos uses for debug builds, so `cargo test` reuses the artifacts.
-export RUSTFLAGS="--cfg erase_components"
-cargo leptos build
+# cargo-leptos adds its own RUSTFLAGS for debug builds; an inherited value would be doubled
+# and force a full rebuild of what `scripts/test.sh` already compiled.
+env -u RUSTFLAGS cargo leptos build
 
 export DATABASE_URL=${DATABASE_URL:-sqlite://data/ledgerline.db}
 export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}

@@ -22,7 +22,9 @@ fail() { printf '\033[31mFAILED: %s\033[0m\n' "$*" >&2; exit 1; }
 step "tools"
 scripts/setup.sh test
 
-# The flags cargo-leptos uses for debug builds: tests, lints and the web build share artifacts.
+# cargo-leptos builds debug binaries with RUSTFLAGS="--cfg erase_components" (appending to any
+# RUSTFLAGS already set). Tests and lints use exactly that value so they share its artifacts;
+# the web build itself is run without RUSTFLAGS so the flag is not doubled.
 export RUSTFLAGS="--cfg erase_components"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
@@ -60,7 +62,7 @@ cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 [ "${PIPESTATUS[0]}" = 0 ] || fail "cargo test"
 
 step "web build (cargo leptos)"
-cargo leptos build
+env -u RUSTFLAGS cargo leptos build
 
 step "browser tests (Chromium)"
 BIN=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ledgerline
