@@ -68,6 +68,12 @@ step "browser tests (Chromium)"
 BIN=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ledgerline
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 E2E_DIR=$(mktemp -d)
+export E2E_PASSWORD="e2e-$(date +%s)-orchard-lantern"
+export E2E_ADMIN=admin@e2e.example.com E2E_VIEWER=viewer@e2e.example.com
+for who in "admin:$E2E_ADMIN" "viewer:$E2E_VIEWER"; do
+  echo "$E2E_PASSWORD" | (cd "$E2E_DIR" && DATABASE_URL="sqlite://$E2E_DIR/e2e.db" \
+    "$BIN" create-staff --role "${who%%:*}" --email "${who#*:}" --name "E2E ${who%%:*}") >/dev/null
+done
 (
   cd "$E2E_DIR"
   exec env APP_ENV=test DATABASE_URL="sqlite://$E2E_DIR/e2e.db" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \

@@ -1,5 +1,6 @@
 // Shared browser set-up: Debian's Chromium (never a downloaded build), flags that keep it off
-// the network, and the base URL of the server under test.
+// the network, the base URL of the server under test and the staff accounts the test script
+// created for it.
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -7,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
 export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');
+export const PASSWORD = process.env.E2E_PASSWORD;
+export const ADMIN = process.env.E2E_ADMIN;
+export const VIEWER = process.env.E2E_VIEWER;
 
 export async function launch() {
   return chromium.launch({
@@ -23,11 +27,22 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
-// Waits until the WASM bundle has hydrated the page: Leptos removes nothing visible, so we
-// wait for the network to settle after the module loaded.
+// Navigates and waits until the WASM bundle has loaded and the network is quiet.
 export async function gotoHydrated(page, path) {
   const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm') && r.ok());
   await page.goto(BASE_URL + path);
   await wasm;
+  await page.waitForLoadState('networkidle');
+}
+
+// Signs in through the login form, as a person would, and waits for the destination page.
+export async function signIn(page, email, next = '/') {
+  await page.goto(`${BASE_URL}/login?next=${encodeURIComponent(next)}`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === next),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
   await page.waitForLoadState('networkidle');
 }

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, BASE_URL, gotoHydrated, screenshot } from './browser.mjs';
+import { launch, BASE_URL, gotoHydrated, screenshot, signIn, ADMIN, VIEWER } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -12,6 +12,7 @@ test('the overview is server-rendered and its status check works once hydrated',
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
 
+  await signIn(page, ADMIN);
   await gotoHydrated(page, '/');
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Overview');
   assert.equal(await page.locator('.status-panel .summary').textContent(), 'All systems ready');
@@ -31,6 +32,7 @@ test('the overview is server-rendered and its status check works once hydrated',
 test('without the WASM bundle the same button does nothing (the check above needs hydration)', async () => {
   const page = await browser.newPage();
   await page.route('**/*.wasm', (route) => route.abort());
+  await signIn(page, VIEWER); // the sign-in form works without WASM: a plain form post
   await page.goto(BASE_URL + '/');
   await page.waitForLoadState('networkidle');
   let called = false;
@@ -43,6 +45,7 @@ test('without the WASM bundle the same button does nothing (the check above need
 
 test('the layout reads at phone width and the 404 page is styled', async () => {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await signIn(page, VIEWER);
   await gotoHydrated(page, '/');
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px at 390px`);
@@ -58,7 +61,7 @@ test('the layout reads at phone width and the 404 page is styled', async () => {
 
 test('the skip link is the first stop for keyboard users', async () => {
   const page = await browser.newPage();
-  await gotoHydrated(page, '/');
+  await gotoHydrated(page, '/login');
   await page.keyboard.press('Tab');
   const focused = await page.evaluate(() => document.activeElement?.textContent);
   assert.equal(focused, 'Skip to content');

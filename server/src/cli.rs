@@ -36,6 +36,16 @@ pub enum Command {
         #[arg(long, default_value = "Administrator")]
         name: String,
     },
+    /// Create a staff account with any role (password from standard input, as for
+    /// create-admin). Day-to-day, admins invite staff from the web UI instead.
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "Staff member")]
+        name: String,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -69,7 +79,8 @@ pub fn main() -> ExitCode {
             Command::Serve => serve().await,
             Command::Migrate => migrate().await,
             Command::Doctor => doctor().await,
-            Command::CreateAdmin { email, name } => create_admin(&email, &name).await,
+            Command::CreateAdmin { email, name } => create_staff(&email, &name, "admin").await,
+            Command::CreateStaff { email, role, name } => create_staff(&email, &name, &role).await,
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify().await,
@@ -203,13 +214,17 @@ fn read_password() -> std::io::Result<String> {
     }
 }
 
-async fn create_admin(email: &str, name: &str) -> ExitCode {
+async fn create_staff(email: &str, name: &str, role: &str) -> ExitCode {
     let email = match Email::parse(email) {
         Ok(e) => e,
         Err(e) => {
             eprintln!("error: --email: {e}");
             return ExitCode::from(EXIT_CONFIG);
         }
+    };
+    let Ok(role) = role.parse::<Role>() else {
+        eprintln!("error: --role: expected one of viewer, support, billing, admin");
+        return ExitCode::from(EXIT_CONFIG);
     };
     let password = match read_password() {
         Ok(p) => p,
@@ -228,14 +243,14 @@ async fn create_admin(email: &str, name: &str) -> ExitCode {
         &RequestMeta::default(),
         &email,
         name,
-        Role::Admin,
+        role,
         &password,
     )
     .await;
     db.close().await;
     match result {
         Ok(staff) => {
-            println!("created admin {} ({})", staff.email, staff.id);
+            println!("created {} {} ({})", staff.role, staff.email, staff.id);
             ExitCode::SUCCESS
         }
         Err(e @ (StaffError::Db(_) | StaffError::Internal(_))) => {

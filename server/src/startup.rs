@@ -2,9 +2,11 @@
 //! integration tests both go through `Application::build`, so tests run the real server.
 
 use crate::{middleware, routes};
+use app::server::auth::{DbSessionStore, StaffBackend};
 use app::server::{config::Config, db::Db, services, AppState};
 use app::ui::{shell, App};
 use axum::{http::StatusCode, routing::get, Router};
+use axum_login::AuthManagerLayerBuilder;
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::{future::Future, net::SocketAddr, sync::Arc};
@@ -12,6 +14,7 @@ use tokio::net::TcpListener;
 use tower_http::{
     compression::CompressionLayer, limit::RequestBodyLimitLayer, timeout::TimeoutLayer,
 };
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
 
 /// Largest request body we accept (Stripe caps webhook payloads well below this).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -90,22 +93,57 @@ fn chrono_now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Every non-Leptos HTTP route. Kept as a list so the permission-matrix test can enumerate
+/// them; each path must also appear in `access_map::ROUTES`.
+pub fn rest_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
+    vec![
+        ("/api/health", get(routes::health::health)),
+        ("/api/ready", get(routes::health::ready)),
+        ("/api/audit/export.csv", get(routes::audit_export::export)),
+    ]
+}
+
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let context_state = state.clone();
     let options = state.leptos_options.clone();
     let https = middleware::security_headers::Https(state.config.serves_https());
 
-    Router::new()
-        .route("/api/health", get(routes::health::health))
-        .route("/api/ready", get(routes::health::ready))
+    let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("ll_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(https.0)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+            state.config.session_idle_timeout.as_secs() as i64,
+        )))
+        // Saving on every request is what slides the idle timeout forward.
+        .with_always_save(true);
+    let auth_layer =
+        AuthManagerLayerBuilder::new(StaffBackend::new(state.db.clone()), session_layer).build();
+
+    let mut router = Router::new();
+    for (path, method_router) in rest_routes() {
+        router = router.route(path, method_router);
+    }
+    router
         .leptos_routes_with_context(
             &state,
             routes,
             move || provide_context(context_state.clone()),
             move || shell(options.clone()),
         )
+        // Every matched route passes the guard; unmatched paths fall through to the 404s.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::guard,
+        ))
         .fallback(routes::fallback::fallback)
+        .layer(auth_layer)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::csrf,
+        ))
         // Router::layer wraps what is already there, so the last layer added runs first:
         // the request id is outermost, so even a 413 from the body limit carries it.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

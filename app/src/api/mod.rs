@@ -4,6 +4,10 @@
 /// Where server functions are served; REST routes live elsewhere under /api/.
 pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 
+pub mod audit;
+pub mod auth;
 pub mod system;
 
+pub use audit::{get_audit_page, GetAuditPage};
+pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
 pub use system::{get_instance_info, get_system_status};

@@ -183,3 +183,11 @@ mod tests {
         assert!(Access::Requires(Permission::AuditRead).allows(Some(Role::Admin)));
     }
 }
+
+/// The signed-in staff member, as the UI sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}

@@ -5,8 +5,9 @@ pub mod app_env;
 pub mod audit;
 pub mod email;
 pub mod health;
+pub mod time_fmt;
 
-pub use access::{Access, Permission, Role};
+pub use access::{Access, CurrentUser, Permission, Role};
 pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
 pub use email::Email;

@@ -144,6 +144,10 @@ pub struct Config {
     pub stripe_webhook_tolerance: Duration,
     pub crm_provider: CrmProvider,
     pub hubspot_token: Option<Secret>,
+    /// A session unused this long ends.
+    pub session_idle_timeout: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute_timeout: Duration,
 }
 
 impl Config {
@@ -211,11 +215,12 @@ fn quoted(value: &str) -> String {
     format!("{shown:?}")
 }
 
+/// Whole numbers between 1 and `max`, as that many seconds (callers scale minutes/hours).
 fn parse_secs(max: u64) -> impl Fn(&str) -> Result<Duration, String> {
     move |v| match v.trim().parse::<u64>() {
         Ok(n) if (1..=max).contains(&n) => Ok(Duration::from_secs(n)),
         _ => Err(format!(
-            "expected whole seconds between 1 and {max}, got {}",
+            "expected a whole number between 1 and {max}, got {}",
             quoted(v)
         )),
     }
@@ -310,6 +315,13 @@ impl Config {
             }
         });
 
+        let session_idle_timeout = r.parse("SESSION_IDLE_TIMEOUT_MINS", "30", |v| {
+            parse_secs(24 * 60)(v).map(|d| d * 60)
+        });
+        let session_absolute_timeout = r.parse("SESSION_ABSOLUTE_TIMEOUT_HOURS", "12", |v| {
+            parse_secs(24 * 30)(v).map(|d| d * 3600)
+        });
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -327,6 +339,8 @@ impl Config {
             stripe_webhook_tolerance: stripe_webhook_tolerance.expect("parsed"),
             crm_provider: crm_provider.expect("parsed"),
             hubspot_token,
+            session_idle_timeout: session_idle_timeout.expect("parsed"),
+            session_absolute_timeout: session_absolute_timeout.expect("parsed"),
         })
     }
 }

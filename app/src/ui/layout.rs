@@ -1,23 +1,37 @@
-use crate::api::get_instance_info;
+use crate::api::{get_current_user, get_instance_info, Logout};
+use crate::domain::{Access, CurrentUser, Permission};
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
 struct NavItem {
     href: &'static str,
     label: &'static str,
+    access: Access,
 }
 
-/// Sections appear here as they ship; each later one is gated by the viewer's permissions.
-const NAV: &[NavItem] = &[NavItem {
-    href: "/",
-    label: "Overview",
-}];
+/// Sections, each shown only to roles that may open it (the server checks again).
+const NAV: &[NavItem] = &[
+    NavItem {
+        href: "/",
+        label: "Overview",
+        access: Access::SignedIn,
+    },
+    NavItem {
+        href: "/audit",
+        label: "Audit log",
+        access: Access::Requires(Permission::AuditRead),
+    },
+];
 
-/// Page chrome: skip link, navigation, environment badge and the main landmark.
+/// Page chrome: skip link, navigation for the signed-in role, environment badge, the user menu
+/// and the main landmark.
 #[component]
 pub fn AppLayout(children: Children) -> impl IntoView {
     let info = Resource::new(|| (), |_| get_instance_info());
     let location = use_location();
+    // Keyed on the path so signing in or out (a navigation) refreshes the chrome.
+    let user = Resource::new(move || location.pathname.get(), |_| get_current_user());
+    let logout = ServerAction::<Logout>::new();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
@@ -26,40 +40,44 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"L"</span>
                     <span class="brand-name">"Ledgerline"</span>
                 </a>
-                <Suspense fallback=|| ()>
-                    {move || {
-                        info.get()
-                            .and_then(|r| r.ok())
-                            .map(|i| {
-                                let class = format!("badge env-{}", i.env.as_str());
-                                view! {
-                                    <span class=class title=format!("Version {} · {} database", i.version, i.database)>
-                                        {i.env.as_str()}
-                                    </span>
-                                }
-                            })
-                    }}
-                </Suspense>
+                <div class="topbar-right">
+                    <Suspense fallback=|| ()>
+                        {move || info.get().and_then(|r| r.ok()).map(|i| {
+                            let class = format!("badge env-{}", i.env.as_str());
+                            view! { <span class=class title=format!("Version {} · {} database", i.version, i.database)>{i.env.as_str()}</span> }
+                        })}
+                        {move || user.get().and_then(|r| r.ok()).flatten().map(|u| view! {
+                            <span class="user" title=u.email.clone()>
+                                <span class="user-name">{u.name.clone()}</span>
+                                <span class="badge">{u.role.label()}</span>
+                            </span>
+                            <ActionForm action=logout>
+                                <button class="button secondary small-button" type="submit">"Sign out"</button>
+                            </ActionForm>
+                        })}
+                    </Suspense>
+                </div>
             </header>
             <nav class="sidenav" aria-label="Main">
-                <ul>
-                    {NAV
-                        .iter()
-                        .map(|item| {
-                            let href = item.href;
-                            let current = move || {
-                                let path = location.pathname.get();
-                                let active = if href == "/" { path == "/" } else { path.starts_with(href) };
-                                active.then_some("page")
-                            };
-                            view! {
-                                <li>
-                                    <a href=href aria-current=current>{item.label}</a>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
+                <Suspense fallback=|| ()>
+                    {move || {
+                        let current: Option<CurrentUser> = user.get().and_then(|r| r.ok()).flatten();
+                        let role = current.map(|u| u.role);
+                        view! {
+                            <ul>
+                                {NAV.iter().filter(|item| role.is_some() && item.access.allows(role)).map(|item| {
+                                    let href = item.href;
+                                    let current = move || {
+                                        let path = location.pathname.get();
+                                        let active = if href == "/" { path == "/" } else { path.starts_with(href) };
+                                        active.then_some("page")
+                                    };
+                                    view! { <li><a href=href aria-current=current>{item.label}</a></li> }
+                                }).collect_view()}
+                            </ul>
+                        }
+                    }}
+                </Suspense>
             </nav>
             <main id="main" class="content" tabindex="-1">
                 {children()}

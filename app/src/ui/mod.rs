@@ -63,6 +63,8 @@ pub fn App() -> impl IntoView {
             <layout::AppLayout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Overview />
+                    <Route path=path!("/login") view=pages::LoginPage />
+                    <Route path=path!("/audit") view=pages::AuditPage />
                 </Routes>
             </layout::AppLayout>
         </Router>

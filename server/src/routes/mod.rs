@@ -1,5 +1,6 @@
 //! HTTP routes that are not Leptos pages or server functions. Each handler parses the request,
 //! calls one service and shapes the response: no SQL and no business rules here.
 
+pub mod audit_export;
 pub mod fallback;
 pub mod health;

@@ -139,9 +139,66 @@ pub struct TestApp {
     _db: TestDb,
 }
 
+pub const TEST_PASSWORD: &str = "plum-harbor-gravel-42";
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Our own origin, as a browser would send it on a same-site POST.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Creates a staff member with `role` and returns a cookie-keeping client signed in as them.
+    pub async fn sign_in(
+        &self,
+        role: app::domain::Role,
+    ) -> (reqwest::Client, app::server::services::staff::Staff) {
+        let email = format!(
+            "{}-{}@example.com",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let staff = app::server::services::staff::create_with_password(
+            &self.state.db,
+            &app::server::actor::Actor::System,
+            &Default::default(),
+            &app::domain::Email::parse(&email).unwrap(),
+            "Test Person",
+            role,
+            TEST_PASSWORD,
+        )
+        .await
+        .expect("create staff");
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let res = self.post_login(&client, &email, TEST_PASSWORD).await;
+        assert!(
+            res.status().is_redirection() || res.status().is_success(),
+            "login: {}",
+            res.status()
+        );
+        (client, staff)
+    }
+
+    pub async fn post_login(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        client
+            .post(self.url("/api/fn/login"))
+            .header("origin", self.origin())
+            .form(&[("email", email), ("password", password), ("next", "/")])
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -1,5 +1,6 @@
 use crate::both_backends;
 use crate::helpers::{spawn_app, spawn_app_with, Backend};
+use app::domain::Role;
 use serde_json::Value;
 
 both_backends!(
@@ -96,7 +97,7 @@ async fn security_headers_are_on_every_response(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    for path in ["/api/health", "/", "/nope"] {
+    for path in ["/api/health", "/", "/login", "/nope"] {
         let res = app.get(path).await;
         let h = res.headers();
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
@@ -136,7 +137,7 @@ async fn responses_are_compressed_when_asked(backend: Backend) {
     };
     let res = app
         .client
-        .get(app.url("/"))
+        .get(app.url("/login"))
         .header("accept-encoding", "gzip")
         .send()
         .await
@@ -149,9 +150,10 @@ async fn status_server_function_uses_the_same_service_as_ready(backend: Backend)
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let res = app
-        .client
+    let (client, _) = app.sign_in(Role::Viewer).await;
+    let res = client
         .post(app.url("/api/fn/system_status"))
+        .header("origin", app.origin())
         .header("content-type", "application/x-www-form-urlencoded")
         .header("accept", "application/json")
         .send()

@@ -1,5 +1,7 @@
 //! Staff sessions: storage for tower-sessions and the axum-login backend.
 
+pub mod backend;
 pub mod session_store;
 
+pub use backend::{AuthSession, SessionUser, StaffBackend, LOGIN_AT_KEY};
 pub use session_store::DbSessionStore;

@@ -1,0 +1,31 @@
+use crate::domain::AuditPage;
+use leptos::prelude::*;
+
+/// One page of the audit log, newest first. The guard has already checked audit.read.
+/// Flat arguments (not a struct) so the form encoding stays plain `key=value`.
+#[server(prefix = "/api/fn", endpoint = "audit_page")]
+pub async fn get_audit_page(
+    actor: Option<String>,
+    action: Option<String>,
+    customer_id: Option<String>,
+    outcome: Option<String>,
+    before: Option<i64>,
+) -> Result<AuditPage, ServerFnError> {
+    use crate::domain::{AuditFilter, Outcome};
+    use crate::server::{services::audit, AppState};
+    let state = expect_context::<AppState>();
+    let filter = AuditFilter {
+        actor,
+        action,
+        customer_id,
+        outcome: outcome.as_deref().and_then(Outcome::parse),
+        from_ms: None,
+        to_ms: None,
+    };
+    audit::list(&state.db, &filter, before, 50)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "audit page failed");
+            ServerFnError::new("The audit log could not be loaded.")
+        })
+}

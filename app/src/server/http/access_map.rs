@@ -1,0 +1,32 @@
+//! THE list of what every route, page and server function requires. The guard looks paths up
+//! here; a path missing from this list is refused (and fails the permission-matrix test).
+
+use crate::domain::{Access, Permission};
+
+pub const ROUTES: &[(&str, Access)] = &[
+    // HTTP API
+    ("/api/health", Access::Public),
+    ("/api/ready", Access::Public),
+    (
+        "/api/audit/export.csv",
+        Access::Requires(Permission::AuditExport),
+    ),
+    // Server functions
+    ("/api/fn/instance_info", Access::Public),
+    ("/api/fn/current_user", Access::Public),
+    ("/api/fn/login", Access::Public),
+    ("/api/fn/logout", Access::SignedIn),
+    ("/api/fn/system_status", Access::SignedIn),
+    (
+        "/api/fn/audit_page",
+        Access::Requires(Permission::AuditRead),
+    ),
+    // Pages
+    ("/", Access::SignedIn),
+    ("/login", Access::Public),
+    ("/audit", Access::Requires(Permission::AuditRead)),
+];
+
+pub fn access_for(path: &str) -> Option<Access> {
+    ROUTES.iter().find(|(p, _)| *p == path).map(|(_, a)| *a)
+}

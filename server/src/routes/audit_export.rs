@@ -1,0 +1,93 @@
+use app::domain::{AuditFilter, Outcome};
+use app::server::{
+    actor::Actor, auth::AuthSession, http::request_meta, services::audit, AppError, AppState,
+};
+use axum::{
+    body::Body,
+    extract::{Query, Request, State},
+    http::header,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ExportQuery {
+    actor: Option<String>,
+    action: Option<String>,
+    customer_id: Option<String>,
+    outcome: Option<String>,
+    from_ms: Option<i64>,
+    to_ms: Option<i64>,
+}
+
+/// CSV of the audit log under the given filters, streamed in batches so any size exports in
+/// constant memory. The export itself is audited before the first byte leaves.
+pub async fn export(
+    State(state): State<AppState>,
+    Query(q): Query<ExportQuery>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let outcome =
+        match q.outcome.as_deref().filter(|o| !o.is_empty()) {
+            None => None,
+            Some(o) => Some(Outcome::parse(o).ok_or_else(|| {
+                AppError::BadRequest("outcome must be ok, denied or failed".into())
+            })?),
+        };
+    let filter = AuditFilter {
+        actor: q.actor,
+        action: q.action,
+        customer_id: q.customer_id,
+        outcome,
+        from_ms: q.from_ms,
+        to_ms: q.to_ms,
+    };
+    let (parts, _) = req.into_parts();
+    let meta = request_meta::from_parts(&parts);
+    let actor = parts
+        .extensions
+        .get::<AuthSession>()
+        .and_then(|a| a.user.as_ref().map(|u| u.staff.actor()))
+        .unwrap_or(Actor::Anonymous);
+    audit::append_now(
+        &state.db,
+        audit::NewEntry::new(&actor, &meta, "audit.exported", Outcome::Ok)
+            .details(serde_json::json!({ "filter": format!("{filter:?}") })),
+    )
+    .await?;
+
+    let db = state.db.clone();
+    let stream = futures::stream::unfold(Some(0i64), move |cursor| {
+        let (db, filter) = (db.clone(), filter.clone());
+        async move {
+            let after = cursor?;
+            if after == 0 {
+                // First chunk: the header row; the next call starts from the beginning.
+                return Some((Ok::<_, std::io::Error>(audit::csv_header()), Some(-1)));
+            }
+            let from = after.max(0);
+            match audit::page_after(&db, &filter, from, audit::EXPORT_BATCH).await {
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let next = rows.last().map(|e| e.seq);
+                    Some((Ok(audit::write_csv_rows(&rows)), next))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "audit export failed mid-stream");
+                    Some((Err(std::io::Error::other("export failed")), None))
+                }
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ledgerline-audit.csv\"",
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
