@@ -6,8 +6,14 @@ pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 
 pub mod audit;
 pub mod auth;
+pub mod staff;
 pub mod system;
 
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
+pub use staff::{
+    change_password, change_staff_role, error_text, force_staff_reset, invite_staff, list_staff,
+    redeem_link, set_staff_active, ChangePassword, ChangeStaffRole, ForceStaffReset, InviteStaff,
+    RedeemLink, SetStaffActive,
+};
 pub use system::{get_instance_info, get_system_status};

@@ -191,3 +191,23 @@ pub struct CurrentUser {
     pub name: String,
     pub role: Role,
 }
+
+/// A staff account as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    /// Invited or reset, and no password set yet.
+    pub awaiting_password: bool,
+}
+
+/// A one-time link to hand to someone; shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneTimeLink {
+    pub email: String,
+    pub url: String,
+    pub expires_at_ms: i64,
+}

@@ -7,7 +7,7 @@ pub mod email;
 pub mod health;
 pub mod time_fmt;
 
-pub use access::{Access, CurrentUser, Permission, Role};
+pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};
 pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
 pub use email::Email;

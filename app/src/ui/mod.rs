@@ -65,6 +65,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=pages::Overview />
                     <Route path=path!("/login") view=pages::LoginPage />
                     <Route path=path!("/audit") view=pages::AuditPage />
+                    <Route path=path!("/staff") view=pages::StaffPage />
+                    <Route path=path!("/account") view=pages::AccountPage />
+                    <Route path=path!("/welcome") view=pages::WelcomePage />
                 </Routes>
             </layout::AppLayout>
         </Router>

@@ -11,3 +11,4 @@ mod http_basics;
 mod login;
 mod pages;
 mod sessions;
+mod staff_admin;

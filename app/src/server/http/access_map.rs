@@ -21,10 +21,35 @@ pub const ROUTES: &[(&str, Access)] = &[
         "/api/fn/audit_page",
         Access::Requires(Permission::AuditRead),
     ),
+    (
+        "/api/fn/staff_list",
+        Access::Requires(Permission::StaffManage),
+    ),
+    (
+        "/api/fn/staff_invite",
+        Access::Requires(Permission::StaffManage),
+    ),
+    (
+        "/api/fn/staff_role",
+        Access::Requires(Permission::StaffManage),
+    ),
+    (
+        "/api/fn/staff_active",
+        Access::Requires(Permission::StaffManage),
+    ),
+    (
+        "/api/fn/staff_reset",
+        Access::Requires(Permission::StaffManage),
+    ),
+    ("/api/fn/welcome", Access::Public),
+    ("/api/fn/change_password", Access::SignedIn),
     // Pages
     ("/", Access::SignedIn),
     ("/login", Access::Public),
     ("/audit", Access::Requires(Permission::AuditRead)),
+    ("/staff", Access::Requires(Permission::StaffManage)),
+    ("/account", Access::SignedIn),
+    ("/welcome", Access::Public),
 ];
 
 pub fn access_for(path: &str) -> Option<Access> {

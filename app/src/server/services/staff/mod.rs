@@ -7,6 +7,12 @@ use crate::server::db::Db;
 use crate::server::services::{audit, auth::password};
 use sqlx::{any::AnyRow, Row};
 
+pub mod admin;
+pub use admin::{
+    change_own_password, change_role, force_password_reset, invite, list, redeem_link, set_active,
+    IssuedToken,
+};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Staff {
     pub id: String,
@@ -39,6 +45,12 @@ pub enum StaffError {
     BadName,
     #[error("No such staff member.")]
     NotFound,
+    #[error("This link is invalid, already used or expired. Ask an admin for a new one.")]
+    BadLink,
+    #[error("The current password is not right.")]
+    WrongCurrentPassword,
+    #[error("Ledgerline needs at least one active admin: make someone else admin first.")]
+    LastAdmin,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
     #[error(transparent)]
@@ -136,40 +148,4 @@ pub async fn create_with_password(
         session_epoch: 0,
         password_hash: Some(hash),
     })
-}
-
-/// Deactivates or reactivates. Deactivation bumps the session epoch, which ends every session
-/// the person has at its next request.
-pub async fn set_active(
-    db: &Db,
-    actor: &Actor,
-    meta: &RequestMeta,
-    id: &str,
-    active: bool,
-) -> Result<Staff, StaffError> {
-    let before = get(db, id).await?.ok_or(StaffError::NotFound)?;
-    let now = chrono::Utc::now().timestamp_millis();
-    let mut tx = db.begin().await?;
-    sqlx::query("UPDATE staff SET active = $1, session_epoch = session_epoch + $2, updated_at = $3 WHERE id = $4")
-        .bind(active as i64)
-        .bind((!active) as i64)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let action = if active {
-        "staff.reactivated"
-    } else {
-        "staff.deactivated"
-    };
-    audit::append(
-        &mut tx,
-        audit::NewEntry::new(actor, meta, action, Outcome::Ok)
-            .target("staff", id)
-            .details(serde_json::json!({ "email": before.email, "before": { "active": before.active }, "after": { "active": active } })),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    get(db, id).await?.ok_or(StaffError::NotFound)
 }

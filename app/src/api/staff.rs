@@ -1,0 +1,223 @@
+//! Staff administration (staff.manage) and each person's own password.
+
+use crate::domain::{OneTimeLink, StaffView};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod ctx {
+    use crate::server::{
+        actor::{Actor, RequestMeta},
+        auth::AuthSession,
+        http::request_meta,
+        services::staff::StaffError,
+        AppState,
+    };
+    use leptos::prelude::*;
+
+    pub struct Ctx {
+        pub state: AppState,
+        pub meta: RequestMeta,
+        pub actor: Actor,
+        pub auth: AuthSession,
+    }
+
+    /// The guard already admitted this request; here we only collect who and where.
+    pub async fn ctx() -> Result<Ctx, ServerFnError> {
+        let state = expect_context::<AppState>();
+        let parts = expect_context::<http::request::Parts>();
+        let auth: AuthSession = leptos_axum::extract().await?;
+        let actor = auth
+            .user
+            .as_ref()
+            .map(|u| u.staff.actor())
+            .unwrap_or(Actor::Anonymous);
+        Ok(Ctx {
+            state,
+            meta: request_meta::from_parts(&parts),
+            actor,
+            auth,
+        })
+    }
+
+    /// Users see the domain message; database trouble stays in the log.
+    pub fn user_error(e: StaffError) -> ServerFnError {
+        match e {
+            StaffError::Db(_) | StaffError::Internal(_) => {
+                tracing::error!(error = %e, "staff operation failed");
+                ServerFnError::new("Something went wrong. Try again in a moment.")
+            }
+            other => bad_input(other.to_string()),
+        }
+    }
+
+    /// A clear 4xx for input the user can fix.
+    pub fn bad_input(message: String) -> ServerFnError {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        ServerFnError::new(message)
+    }
+
+    pub fn link(
+        state: &AppState,
+        email: &str,
+        token: &str,
+        expires_at_ms: i64,
+    ) -> crate::domain::OneTimeLink {
+        crate::domain::OneTimeLink {
+            email: email.to_string(),
+            url: format!("{}/welcome?token={token}", state.config.public_url),
+            expires_at_ms,
+        }
+    }
+}
+
+fn clean_error(e: ServerFnError) -> String {
+    e.to_string()
+        .trim_start_matches("error running server function: ")
+        .to_string()
+}
+
+pub fn error_text(e: &ServerFnError) -> String {
+    clean_error(e.clone())
+}
+
+#[server(prefix = "/api/fn", endpoint = "staff_list")]
+pub async fn list_staff() -> Result<Vec<StaffView>, ServerFnError> {
+    use crate::server::services::staff;
+    let c = ctx::ctx().await?;
+    let all = staff::list(&c.state.db)
+        .await
+        .map_err(|e| ctx::user_error(e.into()))?;
+    Ok(all
+        .into_iter()
+        .map(|s| StaffView {
+            awaiting_password: s.password_hash.is_none(),
+            id: s.id,
+            email: s.email,
+            name: s.name,
+            role: s.role,
+            active: s.active,
+        })
+        .collect())
+}
+
+#[server(prefix = "/api/fn", endpoint = "staff_invite")]
+pub async fn invite_staff(
+    email: String,
+    name: String,
+    role: String,
+) -> Result<OneTimeLink, ServerFnError> {
+    use crate::domain::{Email, Role};
+    use crate::server::services::staff;
+    let email = Email::parse(&email).map_err(|e| ctx::bad_input(e.to_string()))?;
+    let role: Role = role
+        .parse()
+        .map_err(|_| ctx::bad_input("Pick a role: viewer, support, billing or admin.".into()))?;
+    let c = ctx::ctx().await?;
+    let (s, token) = staff::invite(&c.state.db, &c.actor, &c.meta, &email, &name, role)
+        .await
+        .map_err(ctx::user_error)?;
+    Ok(ctx::link(
+        &c.state,
+        &s.email,
+        &token.token,
+        token.expires_at_ms,
+    ))
+}
+
+#[server(prefix = "/api/fn", endpoint = "staff_role")]
+pub async fn change_staff_role(id: String, role: String) -> Result<(), ServerFnError> {
+    use crate::domain::Role;
+    use crate::server::services::staff;
+    let role: Role = role
+        .parse()
+        .map_err(|_| ctx::bad_input("Pick a role: viewer, support, billing or admin.".into()))?;
+    let c = ctx::ctx().await?;
+    staff::change_role(&c.state.db, &c.actor, &c.meta, &id, role)
+        .await
+        .map_err(ctx::user_error)?;
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "staff_active")]
+pub async fn set_staff_active(id: String, active: bool) -> Result<(), ServerFnError> {
+    use crate::server::services::staff;
+    let c = ctx::ctx().await?;
+    if !active && c.actor.id() == Some(id.as_str()) {
+        return Err(ctx::bad_input("You cannot deactivate yourself.".into()));
+    }
+    staff::set_active(&c.state.db, &c.actor, &c.meta, &id, active)
+        .await
+        .map_err(ctx::user_error)?;
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "staff_reset")]
+pub async fn force_staff_reset(id: String) -> Result<OneTimeLink, ServerFnError> {
+    use crate::server::services::staff;
+    let c = ctx::ctx().await?;
+    let target = staff::get(&c.state.db, &id)
+        .await
+        .map_err(|e| ctx::user_error(e.into()))?
+        .ok_or_else(|| ServerFnError::new("No such staff member."))?;
+    let token = staff::force_password_reset(&c.state.db, &c.actor, &c.meta, &id)
+        .await
+        .map_err(ctx::user_error)?;
+    Ok(ctx::link(
+        &c.state,
+        &target.email,
+        &token.token,
+        token.expires_at_ms,
+    ))
+}
+
+/// Sets a password from an invite or reset link, then signs the person in.
+#[server(prefix = "/api/fn", endpoint = "welcome")]
+pub async fn redeem_link(token: String, password: String) -> Result<(), ServerFnError> {
+    use crate::server::{
+        auth::{SessionUser, LOGIN_AT_KEY},
+        services::staff,
+    };
+    let mut c = ctx::ctx().await?;
+    let s = staff::redeem_link(&c.state.db, &c.meta, &token, &password)
+        .await
+        .map_err(ctx::user_error)?;
+    c.auth
+        .login(&SessionUser::from(s))
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    c.auth
+        .session
+        .insert(LOGIN_AT_KEY, chrono::Utc::now().timestamp_millis())
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server(prefix = "/api/fn", endpoint = "change_password")]
+pub async fn change_password(current: String, new_password: String) -> Result<(), ServerFnError> {
+    use crate::server::{
+        auth::{SessionUser, LOGIN_AT_KEY},
+        services::staff,
+    };
+    let mut c = ctx::ctx().await?;
+    let Some(id) = c.actor.id().map(str::to_string) else {
+        return Err(ServerFnError::new("Sign in first."));
+    };
+    let s = staff::change_own_password(&c.state.db, &c.meta, &id, &current, &new_password)
+        .await
+        .map_err(ctx::user_error)?;
+    // The change ended every session, this one included; start a fresh one here.
+    c.auth
+        .login(&SessionUser::from(s))
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    c.auth
+        .session
+        .insert(LOGIN_AT_KEY, chrono::Utc::now().timestamp_millis())
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    Ok(())
+}

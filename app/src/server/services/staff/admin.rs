@@ -1,0 +1,338 @@
+//! What admins do to staff accounts, and the one-time links that let people set a password.
+//! Tokens are 256 random bits, shown once, stored only as SHA-256, valid for 72 hours.
+
+use super::{get, Staff, StaffError, COLUMNS};
+use crate::domain::{Email, Outcome, Role};
+use crate::server::actor::{Actor, RequestMeta};
+use crate::server::db::{Db, Tx};
+use crate::server::services::{audit, auth::password};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub const LINK_LIFETIME_MS: i64 = 72 * 3_600_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    Invite,
+    Reset,
+}
+
+impl TokenPurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Invite => "invite",
+            TokenPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// A freshly issued link token: give it to the person once; only its hash is kept.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub expires_at_ms: i64,
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+async fn issue_token(
+    tx: &mut Tx,
+    staff_id: &str,
+    purpose: TokenPurpose,
+    created_by: Option<&str>,
+    now: i64,
+) -> Result<IssuedToken, sqlx::Error> {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let expires_at_ms = now + LINK_LIFETIME_MS;
+    // A new link replaces any unused one of the same kind.
+    sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE staff_id = $2 AND purpose = $3 AND used_at IS NULL")
+        .bind(now)
+        .bind(staff_id)
+        .bind(purpose.as_str())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO staff_tokens (token_hash, staff_id, purpose, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token_hash(&token))
+    .bind(staff_id)
+    .bind(purpose.as_str())
+    .bind(created_by)
+    .bind(now)
+    .bind(expires_at_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(IssuedToken {
+        token,
+        expires_at_ms,
+    })
+}
+
+pub async fn list(db: &Db) -> Result<Vec<Staff>, sqlx::Error> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM staff ORDER BY email"))
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(super::from_row).collect()
+}
+
+/// Creates the account without a password and issues an invite link.
+pub async fn invite(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    email: &Email,
+    name: &str,
+    role: Role,
+) -> Result<(Staff, IssuedToken), StaffError> {
+    let name = super::check_name(name)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let id = format!("stf_{}", uuid::Uuid::new_v4().simple());
+    let mut tx = db.begin().await?;
+    let inserted = sqlx::query(
+        "INSERT INTO staff (id, email, name, role, password_hash, active, must_reset_password, session_epoch, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, NULL, 1, 1, 0, $5, $5) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(email.as_str())
+    .bind(&name)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StaffError::EmailTaken);
+    }
+    let token = issue_token(&mut tx, &id, TokenPurpose::Invite, actor.id(), now).await?;
+    audit::append(
+        &mut tx,
+        audit::NewEntry::new(actor, meta, "staff.invited", Outcome::Ok)
+            .target("staff", &id)
+            .details(serde_json::json!({ "email": email.as_str(), "role": role.as_str(), "expires_at_ms": token.expires_at_ms })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let staff = get(db, &id).await?.ok_or(StaffError::NotFound)?;
+    Ok((staff, token))
+}
+
+/// Refuses changes that would leave nobody able to administer Ledgerline.
+async fn ensure_other_admin(tx: &mut Tx, id: &str) -> Result<(), StaffError> {
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM staff WHERE role = 'admin' AND active = 1 AND id <> $1",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if others == 0 {
+        return Err(StaffError::LastAdmin);
+    }
+    Ok(())
+}
+
+pub async fn change_role(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    role: Role,
+) -> Result<Staff, StaffError> {
+    let before = get(db, id).await?.ok_or(StaffError::NotFound)?;
+    if before.role == role {
+        return Ok(before);
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = db.begin().await?;
+    if before.role == Role::Admin {
+        ensure_other_admin(&mut tx, id).await?;
+    }
+    sqlx::query("UPDATE staff SET role = $1, updated_at = $2 WHERE id = $3")
+        .bind(role.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        audit::NewEntry::new(actor, meta, "staff.role_changed", Outcome::Ok)
+            .target("staff", id)
+            .details(serde_json::json!({ "email": before.email, "before": { "role": before.role.as_str() }, "after": { "role": role.as_str() } })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, id).await?.ok_or(StaffError::NotFound)
+}
+
+/// Deactivates or reactivates. Deactivation bumps the session epoch, which ends every session
+/// the person has at its next request.
+pub async fn set_active(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    active: bool,
+) -> Result<Staff, StaffError> {
+    let before = get(db, id).await?.ok_or(StaffError::NotFound)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = db.begin().await?;
+    if !active && before.role == Role::Admin {
+        ensure_other_admin(&mut tx, id).await?;
+    }
+    sqlx::query("UPDATE staff SET active = $1, session_epoch = session_epoch + $2, updated_at = $3 WHERE id = $4")
+        .bind(active as i64)
+        .bind((!active) as i64)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let action = if active {
+        "staff.reactivated"
+    } else {
+        "staff.deactivated"
+    };
+    audit::append(
+        &mut tx,
+        audit::NewEntry::new(actor, meta, action, Outcome::Ok)
+            .target("staff", id)
+            .details(serde_json::json!({ "email": before.email, "before": { "active": before.active }, "after": { "active": active } })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, id).await?.ok_or(StaffError::NotFound)
+}
+
+/// Clears the password (so it no longer works), ends every session and issues a reset link.
+pub async fn force_password_reset(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<IssuedToken, StaffError> {
+    let before = get(db, id).await?.ok_or(StaffError::NotFound)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE staff SET password_hash = NULL, must_reset_password = 1, session_epoch = session_epoch + 1, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let token = issue_token(&mut tx, id, TokenPurpose::Reset, actor.id(), now).await?;
+    audit::append(
+        &mut tx,
+        audit::NewEntry::new(actor, meta, "staff.password_reset_forced", Outcome::Ok)
+            .target("staff", id)
+            .details(serde_json::json!({ "email": before.email })),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// Sets a password from an invite or reset link. An unknown, used or expired token changes
+/// nothing.
+pub async fn redeem_link(
+    db: &Db,
+    meta: &RequestMeta,
+    token: &str,
+    new_password: &str,
+) -> Result<Staff, StaffError> {
+    password::check_policy(new_password)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let hash = password::hash(new_password.to_string()).await?;
+    let mut tx = db.begin().await?;
+    let row: Option<(String, String)> = sqlx::query_as(
+        "SELECT staff_id, purpose FROM staff_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash(token.trim()))
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((staff_id, purpose)) = row else {
+        return Err(StaffError::BadLink);
+    };
+    sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE token_hash = $2")
+        .bind(now)
+        .bind(token_hash(token.trim()))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE staff SET password_hash = $1, must_reset_password = 0, session_epoch = session_epoch + 1, updated_at = $2 WHERE id = $3 AND active = 1",
+    )
+    .bind(&hash)
+    .bind(now)
+    .bind(&staff_id)
+    .execute(&mut *tx)
+    .await?;
+    let staff = super::from_row(
+        &sqlx::query(&format!("SELECT {COLUMNS} FROM staff WHERE id = $1"))
+            .bind(&staff_id)
+            .fetch_one(&mut *tx)
+            .await?,
+    )?;
+    if !staff.active {
+        return Err(StaffError::BadLink);
+    }
+    let action = if purpose == "invite" {
+        "staff.invite_accepted"
+    } else {
+        "staff.password_reset"
+    };
+    audit::append(
+        &mut tx,
+        audit::NewEntry::new(&staff.actor(), meta, action, Outcome::Ok).target("staff", &staff_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(staff)
+}
+
+/// A signed-in person changes their own password; the current one is required.
+pub async fn change_own_password(
+    db: &Db,
+    meta: &RequestMeta,
+    id: &str,
+    current: &str,
+    new_password: &str,
+) -> Result<Staff, StaffError> {
+    let staff = get(db, id).await?.ok_or(StaffError::NotFound)?;
+    if !password::verify(current.to_string(), staff.password_hash.clone()).await {
+        let actor = staff.actor();
+        audit::append_now(
+            db,
+            audit::NewEntry::new(&actor, meta, "staff.password_changed", Outcome::Failed)
+                .target("staff", id)
+                .details(serde_json::json!({ "reason": "current password did not match" })),
+        )
+        .await?;
+        return Err(StaffError::WrongCurrentPassword);
+    }
+    password::check_policy(new_password)?;
+    let hash = password::hash(new_password.to_string()).await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE staff SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 WHERE id = $3")
+        .bind(&hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        audit::NewEntry::new(&staff.actor(), meta, "staff.password_changed", Outcome::Ok)
+            .target("staff", id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    get(db, id).await?.ok_or(StaffError::NotFound)
+}

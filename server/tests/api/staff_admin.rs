@@ -1,0 +1,391 @@
+//! Staff administration over HTTP as an admin would do it: invites with one-time links, role
+//! changes, deactivation, forced resets, own password changes, and bad input changing nothing.
+
+use crate::both_backends;
+use crate::helpers::{spawn_app, Backend, TestApp, TEST_PASSWORD};
+use app::domain::{AuditFilter, Email, Role};
+use app::server::services::{audit, auth::login, staff};
+
+both_backends!(
+    an_invite_link_sets_a_password_once,
+    bad_input_is_refused_with_a_clear_message_and_changes_nothing,
+    role_changes_are_audited_and_the_last_admin_is_kept,
+    a_forced_reset_kills_the_old_password_and_sessions,
+    changing_your_own_password_needs_the_current_one,
+);
+
+async fn post(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("origin", app.origin())
+        .header("accept", "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn token_of(link: &serde_json::Value) -> String {
+    link["url"]
+        .as_str()
+        .unwrap()
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .to_string()
+}
+
+async fn an_invite_link_sets_a_password_once(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (admin, _) = app.sign_in(Role::Admin).await;
+    let res = post(
+        &app,
+        &admin,
+        "/api/fn/staff_invite",
+        &[
+            ("email", "New@Example.com"),
+            ("name", "New Person"),
+            ("role", "support"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let link: serde_json::Value = res.json().await.unwrap();
+    assert!(link["url"].as_str().unwrap().contains("/welcome?token="));
+    let token = token_of(&link);
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM staff_tokens")
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+    assert!(!stored.contains(&token), "only a hash is stored");
+
+    let newcomer = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let weak = post(
+        &app,
+        &newcomer,
+        "/api/fn/welcome",
+        &[("token", &token), ("password", "short")],
+    )
+    .await;
+    assert_eq!(weak.status(), 422);
+    assert!(weak
+        .text()
+        .await
+        .unwrap()
+        .contains("at least 12 characters"));
+    let ok = post(
+        &app,
+        &newcomer,
+        "/api/fn/welcome",
+        &[("token", &token), ("password", "lantern-orchard-77")],
+    )
+    .await;
+    assert!(
+        ok.status().is_success() || ok.status().is_redirection(),
+        "{}",
+        ok.status()
+    );
+    assert_eq!(
+        newcomer.get(app.url("/")).send().await.unwrap().status(),
+        200,
+        "signed in after setting the password"
+    );
+    let again = post(
+        &app,
+        &reqwest::Client::new(),
+        "/api/fn/welcome",
+        &[("token", &token), ("password", "another-good-one-88")],
+    )
+    .await;
+    assert_eq!(again.status(), 422);
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("invalid, already used or expired"));
+    login::attempt(
+        &app.state.db,
+        &Default::default(),
+        "new@example.com",
+        "lantern-orchard-77",
+        0,
+    )
+    .await
+    .unwrap();
+
+    // An expired link is refused the same way.
+    let res = post(
+        &app,
+        &admin,
+        "/api/fn/staff_invite",
+        &[
+            ("email", "late@example.com"),
+            ("name", "Late"),
+            ("role", "viewer"),
+        ],
+    )
+    .await;
+    let late = token_of(&res.json().await.unwrap());
+    sqlx::query("UPDATE staff_tokens SET expires_at = 1 WHERE used_at IS NULL")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let expired = post(
+        &app,
+        &reqwest::Client::new(),
+        "/api/fn/welcome",
+        &[("token", &late), ("password", "lantern-orchard-77")],
+    )
+    .await;
+    assert_eq!(expired.status(), 422);
+}
+
+async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (admin, me) = app.sign_in(Role::Admin).await;
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM staff")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+    let cases: &[(&str, Vec<(&str, String)>, &str)] = &[
+        (
+            "/api/fn/staff_invite",
+            vec![
+                ("email", "x@example.com".into()),
+                ("name", "X".into()),
+                ("role", "root".into()),
+            ],
+            "Pick a role",
+        ),
+        (
+            "/api/fn/staff_invite",
+            vec![
+                ("email", "not-an-email".into()),
+                ("name", "X".into()),
+                ("role", "viewer".into()),
+            ],
+            "valid email",
+        ),
+        (
+            "/api/fn/staff_invite",
+            vec![
+                ("email", "y@example.com".into()),
+                ("name", "N".repeat(500)),
+                ("role", "viewer".into()),
+            ],
+            "1 to 100 characters",
+        ),
+        (
+            "/api/fn/staff_role",
+            vec![("id", me.id.clone()), ("role", "superuser".into())],
+            "Pick a role",
+        ),
+        (
+            "/api/fn/staff_active",
+            vec![("id", me.id.clone()), ("active", "false".into())],
+            "cannot deactivate yourself",
+        ),
+    ];
+    for (path, form, message) in cases {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let res = post(&app, &admin, path, &form).await;
+        assert_eq!(res.status(), 422, "{path} {form:?}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(message), "{path}: {body}");
+        assert!(!body.contains("sqlx") && !body.contains("SELECT"), "{body}");
+    }
+    assert_eq!(count().await, before);
+    let me_now = staff::get(&app.state.db, &me.id).await.unwrap().unwrap();
+    assert!(me_now.active && me_now.role == Role::Admin);
+}
+
+async fn role_changes_are_audited_and_the_last_admin_is_kept(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (admin, me) = app.sign_in(Role::Admin).await;
+    let (_, other) = app.sign_in(Role::Viewer).await;
+    let res = post(
+        &app,
+        &admin,
+        "/api/fn/staff_role",
+        &[("id", &other.id), ("role", "billing")],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        staff::get(&app.state.db, &other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Billing
+    );
+    let page = audit::list(
+        &app.state.db,
+        &AuditFilter {
+            action: Some("staff.role_changed".into()),
+            ..Default::default()
+        },
+        None,
+        5,
+    )
+    .await
+    .unwrap();
+    let details: serde_json::Value = serde_json::from_str(&page.entries[0].details).unwrap();
+    assert_eq!(details["before"]["role"], "viewer");
+    assert_eq!(details["after"]["role"], "billing");
+    assert_eq!(page.entries[0].actor_label, me.email);
+
+    let res = post(
+        &app,
+        &admin,
+        "/api/fn/staff_role",
+        &[("id", &me.id), ("role", "viewer")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("at least one active admin"));
+}
+
+async fn a_forced_reset_kills_the_old_password_and_sessions(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (admin, _) = app.sign_in(Role::Admin).await;
+    let (victim_client, victim) = app.sign_in(Role::Support).await;
+    let res = post(&app, &admin, "/api/fn/staff_reset", &[("id", &victim.id)]).await;
+    assert_eq!(res.status(), 200);
+    let token = token_of(&res.json().await.unwrap());
+    assert_eq!(
+        victim_client
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "sessions ended"
+    );
+    assert!(
+        login::attempt(
+            &app.state.db,
+            &Default::default(),
+            &victim.email,
+            TEST_PASSWORD,
+            0
+        )
+        .await
+        .is_err(),
+        "old password is dead"
+    );
+    let ok = post(
+        &app,
+        &reqwest::Client::new(),
+        "/api/fn/welcome",
+        &[("token", &token), ("password", "fresh-meadow-stone-5")],
+    )
+    .await;
+    assert!(ok.status().is_success() || ok.status().is_redirection());
+    login::attempt(
+        &app.state.db,
+        &Default::default(),
+        &victim.email,
+        "fresh-meadow-stone-5",
+        0,
+    )
+    .await
+    .unwrap();
+}
+
+async fn changing_your_own_password_needs_the_current_one(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (me, staff_me) = app.sign_in(Role::Viewer).await;
+    let other_session = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    app.post_login(&other_session, &staff_me.email, TEST_PASSWORD)
+        .await;
+    let wrong = post(
+        &app,
+        &me,
+        "/api/fn/change_password",
+        &[
+            ("current", "nope-nope-nope"),
+            ("new_password", "brand-new-secret-9"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status(), 422);
+    let ok = post(
+        &app,
+        &me,
+        "/api/fn/change_password",
+        &[
+            ("current", TEST_PASSWORD),
+            ("new_password", "brand-new-secret-9"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(
+        me.get(app.url("/")).send().await.unwrap().status(),
+        200,
+        "this session continues"
+    );
+    assert_eq!(
+        other_session
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303,
+        "other sessions end"
+    );
+    let email = Email::parse(&staff_me.email).unwrap();
+    assert!(staff::find_by_email(&app.state.db, &email)
+        .await
+        .unwrap()
+        .is_some());
+    let failed = audit::list(
+        &app.state.db,
+        &AuditFilter {
+            action: Some("staff.password_changed".into()),
+            ..Default::default()
+        },
+        None,
+        5,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        failed.entries.len(),
+        2,
+        "the failed and the successful change"
+    );
+}
