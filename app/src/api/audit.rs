@@ -9,18 +9,26 @@ pub async fn get_audit_page(
     action: Option<String>,
     customer_id: Option<String>,
     outcome: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
     before: Option<i64>,
 ) -> Result<AuditPage, ServerFnError> {
     use crate::domain::{AuditFilter, Outcome};
     use crate::server::{services::audit, AppState};
-    let state = expect_context::<AppState>();
+    let state = crate::api::server_context::<AppState>()?;
     let filter = AuditFilter {
         actor,
         action,
         customer_id,
         outcome: outcome.as_deref().and_then(Outcome::parse),
-        from_ms: None,
-        to_ms: None,
+        // Dates are whole UTC days; `to` includes its day.
+        from_ms: from
+            .as_deref()
+            .and_then(crate::domain::time_fmt::parse_day_ms),
+        to_ms: to
+            .as_deref()
+            .and_then(crate::domain::time_fmt::parse_day_ms)
+            .map(|d| d + 86_400_000),
     };
     audit::list(&state.db, &filter, before, 50)
         .await

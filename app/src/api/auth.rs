@@ -26,8 +26,8 @@ pub async fn login(
         services::auth::login,
         AppState,
     };
-    let state = expect_context::<AppState>();
-    let parts = expect_context::<http::request::Parts>();
+    let state = crate::api::server_context::<AppState>()?;
+    let parts = crate::api::server_context::<http::request::Parts>()?;
     let meta = request_meta::from_parts(&parts);
     let mut auth: AuthSession = leptos_axum::extract().await?;
     let now = chrono::Utc::now().timestamp_millis();
@@ -58,8 +58,8 @@ pub async fn login(
 pub async fn logout() -> Result<(), ServerFnError> {
     use crate::domain::Outcome;
     use crate::server::{auth::AuthSession, http::request_meta, services::audit, AppState};
-    let state = expect_context::<AppState>();
-    let parts = expect_context::<http::request::Parts>();
+    let state = crate::api::server_context::<AppState>()?;
+    let parts = crate::api::server_context::<http::request::Parts>()?;
     let meta = request_meta::from_parts(&parts);
     let mut auth: AuthSession = leptos_axum::extract().await?;
     if let Some(user) = auth

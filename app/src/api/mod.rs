@@ -17,3 +17,12 @@ pub use staff::{
     RedeemLink, SetStaffActive,
 };
 pub use system::{get_instance_info, get_system_status};
+
+/// Server-side context for server functions. A missing context (a render that outlived its
+/// request) becomes an error instead of a panic.
+#[cfg(feature = "ssr")]
+pub(crate) fn server_context<T: Clone + Send + Sync + 'static>(
+) -> Result<T, leptos::prelude::ServerFnError> {
+    leptos::prelude::use_context::<T>()
+        .ok_or_else(|| leptos::prelude::ServerFnError::new("request context unavailable"))
+}

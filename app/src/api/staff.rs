@@ -23,8 +23,8 @@ mod ctx {
 
     /// The guard already admitted this request; here we only collect who and where.
     pub async fn ctx() -> Result<Ctx, ServerFnError> {
-        let state = expect_context::<AppState>();
-        let parts = expect_context::<http::request::Parts>();
+        let state = crate::api::server_context::<AppState>()?;
+        let parts = crate::api::server_context::<http::request::Parts>()?;
         let auth: AuthSession = leptos_axum::extract().await?;
         let actor = auth
             .user

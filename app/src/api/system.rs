@@ -4,7 +4,7 @@ use leptos::prelude::*;
 #[server(prefix = "/api/fn", endpoint = "instance_info")]
 pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
     use crate::server::AppState;
-    let state = expect_context::<AppState>();
+    let state = crate::api::server_context::<AppState>()?;
     Ok(InstanceInfo {
         env: state.config.app_env,
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -16,6 +16,6 @@ pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
 #[server(prefix = "/api/fn", endpoint = "system_status")]
 pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
     use crate::server::{services::health, AppState};
-    let state = expect_context::<AppState>();
+    let state = crate::api::server_context::<AppState>()?;
     Ok(health::readiness(&state.db).await)
 }

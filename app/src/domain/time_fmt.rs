@@ -14,6 +14,28 @@ pub fn utc(ms: i64) -> String {
     )
 }
 
+/// Midnight UTC of a `YYYY-MM-DD` day, in ms; None unless it is a real calendar date.
+pub fn parse_day_ms(day: &str) -> Option<i64> {
+    let mut parts = day.trim().splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1970..=9999).contains(&y) {
+        return None;
+    }
+    // Days-from-civil, the inverse of the function below.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let ms = days * 86_400_000;
+    // Reject dates like 2026-02-31 that roll over into the next month.
+    (utc(ms).get(..10)? == format!("{y:04}-{m:02}-{d:02}")).then_some(ms)
+}
+
 /// Howard Hinnant's days-to-civil algorithm.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -38,5 +60,15 @@ mod tests {
         assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc(1_795_742_412_999), "2026-11-27 01:20:12 UTC");
         assert_eq!(utc(-1000), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn parses_real_days_only() {
+        use super::parse_day_ms;
+        assert_eq!(parse_day_ms("1970-01-02"), Some(86_400_000));
+        assert_eq!(parse_day_ms("2000-02-29"), Some(951_782_400_000));
+        for bad in ["2026-02-31", "2026-13-01", "2026-1", "yesterday", ""] {
+            assert_eq!(parse_day_ms(bad), None, "{bad}");
+        }
     }
 }

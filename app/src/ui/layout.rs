@@ -21,6 +21,16 @@ const NAV: &[NavItem] = &[
         label: "Audit log",
         access: Access::Requires(Permission::AuditRead),
     },
+    NavItem {
+        href: "/staff",
+        label: "Staff",
+        access: Access::Requires(Permission::StaffManage),
+    },
+    NavItem {
+        href: "/account",
+        label: "Your account",
+        access: Access::SignedIn,
+    },
 ];
 
 /// Page chrome: skip link, navigation for the signed-in role, environment badge, the user menu

@@ -13,6 +13,7 @@ both_backends!(
     signing_out_ends_the_session,
     deactivating_someone_ends_all_their_sessions,
     sessions_end_after_the_absolute_timeout,
+    idle_sessions_expire_and_activity_extends_them,
     cross_site_posts_are_refused,
     audit_export_streams_csv_and_is_audited,
 );
@@ -423,4 +424,43 @@ async fn audit_export_streams_csv_and_is_audited(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+}
+
+async fn idle_sessions_expire_and_activity_extends_them(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (client, _) = app.sign_in(Role::Viewer).await;
+    let expiry = || async {
+        sqlx::query_scalar::<_, i64>("SELECT MAX(expires_at) FROM sessions")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let first = expiry().await;
+    // 30 minutes of idle time by default.
+    assert!(
+        (first - now - 30 * 60_000).abs() < 60_000,
+        "expires {} ms from now",
+        first - now
+    );
+    sqlx::query("UPDATE sessions SET expires_at = expires_at - 600000")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(client.get(app.url("/")).send().await.unwrap().status(), 200);
+    assert!(
+        expiry().await >= first - 1000,
+        "a request slides the expiry forward again"
+    );
+    sqlx::query("UPDATE sessions SET expires_at = 1")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        client.get(app.url("/")).send().await.unwrap().status(),
+        303,
+        "idle too long"
+    );
 }

@@ -163,7 +163,9 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing(backend: 
             .unwrap()
     };
     let before = count().await;
-    let cases: &[(&str, Vec<(&str, String)>, &str)] = &[
+    /// (server function, form fields, expected message)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    let cases: &[Case] = &[
         (
             "/api/fn/staff_invite",
             vec![

@@ -20,18 +20,28 @@ pub fn AuditPage() -> impl IntoView {
     };
     let before = move || param("before").and_then(|b| b.parse::<i64>().ok());
     let page = Resource::new(
-        move || (filter(), before()),
-        |(f, b)| {
+        move || (filter(), param("from"), param("to"), before()),
+        |(f, from, to, b)| {
             get_audit_page(
                 f.actor,
                 f.action,
                 f.customer_id,
                 f.outcome.map(|o| o.as_str().to_string()),
+                from,
+                to,
                 b,
             )
         },
     );
     let export_href = move || {
+        let from_ms = param("from").as_deref().and_then(time_fmt::parse_day_ms);
+        let to_ms = param("to")
+            .as_deref()
+            .and_then(time_fmt::parse_day_ms)
+            .map(|d| d + 86_400_000);
+        let dates = [("from_ms", from_ms), ("to_ms", to_ms)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")));
         let q = ["actor", "action", "customer", "outcome"]
             .iter()
             .filter_map(|k| {
@@ -43,6 +53,7 @@ pub fn AuditPage() -> impl IntoView {
                     )
                 })
             })
+            .chain(dates)
             .collect::<Vec<_>>()
             .join("&");
         format!("/api/audit/export.csv?{q}")
@@ -77,6 +88,14 @@ pub fn AuditPage() -> impl IntoView {
                     }).collect_view()}
                 </select>
             </div>
+            <div class="field">
+                <label for="f-from">"From (UTC day)"</label>
+                <input id="f-from" name="from" type="date" prop:value=move || param("from").unwrap_or_default() />
+            </div>
+            <div class="field">
+                <label for="f-to">"To (UTC day, inclusive)"</label>
+                <input id="f-to" name="to" type="date" prop:value=move || param("to").unwrap_or_default() />
+            </div>
             <div class="filter-actions">
                 <button class="button" type="submit">"Apply"</button>
                 <a class="button secondary" href="/audit">"Clear"</a>
@@ -91,7 +110,7 @@ pub fn AuditPage() -> impl IntoView {
                 }.into_any(),
                 Ok(p) => {
                     let older = p.next_before.map(|b| {
-                        let mut q: Vec<String> = ["actor", "action", "customer", "outcome"].iter()
+                        let mut q: Vec<String> = ["actor", "action", "customer", "outcome", "from", "to"].iter()
                             .filter_map(|k| param(k).map(|v| format!("{k}={}", enc(&v)))).collect();
                         q.push(format!("before={b}"));
                         format!("/audit?{}", q.join("&"))
