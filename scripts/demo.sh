@@ -14,10 +14,26 @@ export LEPTOS_SITE_ROOT=target/site
 BIN=${CARGO_TARGET_DIR:-target}/debug/ledgerline
 
 "$BIN" migrate >/dev/null
+
+# One local account per role, so every part of the product can be tried. Created once; a
+# second run leaves existing accounts (and any password changed since) alone.
+DEMO_PASSWORD=${DEMO_PASSWORD:-ledgerline-demo-2026}
+for role in admin billing support viewer; do
+  echo "$DEMO_PASSWORD" | "$BIN" create-staff --role "$role" --email "$role@demo.example.com" \
+    --name "Demo ${role^}" >/dev/null 2>&1 || true
+done
+
 cat <<MSG
 
   Ledgerline is starting at http://${LEPTOS_SITE_ADDR}
   Database: ${DATABASE_URL}
+
+  Sign in with any of these (password: ${DEMO_PASSWORD}):
+    admin@demo.example.com     everything, including staff and the audit log
+    billing@demo.example.com   billing actions
+    support@demo.example.com   tickets and CRM pushes
+    viewer@demo.example.com    read-only
+
   Stop with Ctrl-C.
 
 MSG

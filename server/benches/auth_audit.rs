@@ -1,0 +1,160 @@
+//! Login latency (argon2id cost) and audit-log append rate, on SQLite and PostgreSQL.
+//! `cargo bench -p server --bench auth_audit` (PostgreSQL via TEST_POSTGRES_URL). Figures go to
+//! BENCHMARKS.md; nothing here asserts on time.
+
+use app::domain::{Email, Outcome, Role};
+use app::server::actor::{Actor, RequestMeta};
+use app::server::config::DatabaseUrl;
+use app::server::services::{audit, auth::login, auth::password, staff};
+use app::server::Db;
+use sqlx::{Connection, Executor, PgConnection};
+use std::time::Instant;
+
+fn pct(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn run(label: &str, db: Db) {
+    let email = Email::parse("bench@example.com").unwrap();
+    staff::create_with_password(
+        &db,
+        &Actor::System,
+        &RequestMeta::default(),
+        &email,
+        "Bench",
+        Role::Admin,
+        "plum-harbor-gravel-42",
+    )
+    .await
+    .unwrap();
+
+    let mut hash_ms = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        password::hash("plum-harbor-gravel-42".into())
+            .await
+            .unwrap();
+        hash_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let mut ok_ms = Vec::new();
+    let mut unknown_ms = Vec::new();
+    for i in 0..25 {
+        let meta = RequestMeta {
+            ip: Some(format!("10.9.{}.{}", i / 250, i % 250)),
+            ..Default::default()
+        };
+        let t = Instant::now();
+        login::attempt(&db, &meta, "bench@example.com", "plum-harbor-gravel-42", i)
+            .await
+            .unwrap();
+        ok_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        let _ = login::attempt(
+            &db,
+            &meta,
+            &format!("nobody{i}@example.com"),
+            "plum-harbor-gravel-42",
+            i,
+        )
+        .await;
+        unknown_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+
+    let actor = Actor::System;
+    let meta = RequestMeta::default();
+    let n = 2000;
+    let t = Instant::now();
+    for i in 0..n {
+        audit::append_now(
+            &db,
+            audit::NewEntry::new(&actor, &meta, "bench.append", Outcome::Ok)
+                .details(serde_json::json!({ "i": i })),
+        )
+        .await
+        .unwrap();
+    }
+    let seq_rate = n as f64 / t.elapsed().as_secs_f64();
+    let writers = 4;
+    let per = 500;
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per {
+                audit::append_now(
+                    &db,
+                    audit::NewEntry::new(
+                        &Actor::System,
+                        &RequestMeta::default(),
+                        "bench.append",
+                        Outcome::Ok,
+                    )
+                    .details(serde_json::json!({ "w": w, "i": i })),
+                )
+                .await
+                .unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let conc_rate = (writers * per) as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let v = audit::verify(&db).await.unwrap();
+    let verify_rate = v.entries as f64 / t.elapsed().as_secs_f64();
+    assert!(v.ok);
+
+    println!(
+        "| {label} | argon2id hash p50 | {:.1} ms |",
+        pct(&mut hash_ms, 0.5)
+    );
+    println!(
+        "| {label} | sign-in, right password p50 / p95 | {:.1} / {:.1} ms |",
+        pct(&mut ok_ms, 0.5),
+        pct(&mut ok_ms, 0.95)
+    );
+    println!(
+        "| {label} | sign-in, unknown email p50 / p95 | {:.1} / {:.1} ms |",
+        pct(&mut unknown_ms, 0.5),
+        pct(&mut unknown_ms, 0.95)
+    );
+    println!("| {label} | audit append, 1 writer | {seq_rate:.0} entries/s |");
+    println!("| {label} | audit append, {writers} writers | {conc_rate:.0} entries/s |");
+    println!(
+        "| {label} | audit verify | {verify_rate:.0} entries/s ({} entries) |",
+        v.entries
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    println!("| backend | measure | result |\n|---|---|---|");
+    let dir = std::env::temp_dir().join(format!("ll-bench-{}", std::process::id()));
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/bench.db", dir.display())).unwrap();
+    let db = Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    run("sqlite", db.clone()).await;
+    db.close().await;
+    std::fs::remove_dir_all(&dir).ok();
+
+    if let Ok(admin) = std::env::var("TEST_POSTGRES_URL") {
+        let name = format!("ll_bench_{}", std::process::id());
+        let mut conn = PgConnection::connect(&admin).await.unwrap();
+        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .unwrap();
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
+        let db = Db::connect(&DatabaseUrl::parse(&format!("{base}/{name}")).unwrap())
+            .await
+            .unwrap();
+        db.migrate().await.unwrap();
+        run("postgres", db.clone()).await;
+        db.close().await;
+        conn.execute(format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#).as_str())
+            .await
+            .unwrap();
+    }
+}
