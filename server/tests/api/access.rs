@@ -1,7 +1,7 @@
 //! Sign-in over HTTP, sessions, the permission guard on every route, CSRF and the audit export.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp, TEST_PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp, TEST_PASSWORD};
 use app::domain::{Access, AuditFilter, Outcome, Role};
 use app::server::http::access_map;
 use app::server::services::{audit, staff};
@@ -14,6 +14,7 @@ both_backends!(
     deactivating_someone_ends_all_their_sessions,
     sessions_end_after_the_absolute_timeout,
     idle_sessions_expire_and_activity_extends_them,
+    cookies_are_secure_when_served_over_https,
     cross_site_posts_are_refused,
     audit_export_streams_csv_and_is_audited,
 );
@@ -462,5 +463,40 @@ async fn idle_sessions_expire_and_activity_extends_them(backend: Backend) {
         client.get(app.url("/")).send().await.unwrap().status(),
         303,
         "idle too long"
+    );
+}
+
+async fn cookies_are_secure_when_served_over_https(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |v| {
+        v.insert("PUBLIC_URL".into(), "https://ops.example.com".into());
+    })
+    .await
+    else {
+        return;
+    };
+    create(&app, "ada@example.com", Role::Viewer).await;
+    let res = app
+        .client
+        .post(app.url("/api/fn/login"))
+        .header("origin", "https://ops.example.com")
+        .header("accept", "text/html")
+        .form(&[
+            ("email", "ada@example.com"),
+            ("password", TEST_PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("ll_session="));
+    let cookie = cookie.expect("session cookie");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
     );
 }
