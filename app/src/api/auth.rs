@@ -21,7 +21,7 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::server::{
-        auth::{AuthSession, SessionUser, LOGIN_AT_KEY},
+        auth::{start_session, AuthSession},
         http::request_meta,
         services::auth::login,
         AppState,
@@ -41,15 +41,11 @@ pub async fn login(
         }
         Err(e) => return Err(ServerFnError::new(e.to_string())),
     };
-    // login() rotates the session id, so an id planted before sign-in is worthless after it.
-    auth.login(&SessionUser::from(staff)).await.map_err(|e| {
-        tracing::error!(error = %e, "session login failed");
+    // The session id rotates here, so an id planted before sign-in is worthless after it.
+    start_session(&mut auth, staff).await.map_err(|e| {
+        tracing::error!(error = %e, "session start failed");
         ServerFnError::new("Something went wrong. Try again in a moment.")
     })?;
-    auth.session
-        .insert(LOGIN_AT_KEY, now)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }

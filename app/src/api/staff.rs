@@ -175,33 +175,21 @@ pub async fn force_staff_reset(id: String) -> Result<OneTimeLink, ServerFnError>
 /// Sets a password from an invite or reset link, then signs the person in.
 #[server(prefix = "/api/fn", endpoint = "welcome")]
 pub async fn redeem_link(token: String, password: String) -> Result<(), ServerFnError> {
-    use crate::server::{
-        auth::{SessionUser, LOGIN_AT_KEY},
-        services::staff,
-    };
+    use crate::server::{auth::start_session, services::staff};
     let mut c = ctx::ctx().await?;
     let s = staff::redeem_link(&c.state.db, &c.meta, &token, &password)
         .await
         .map_err(ctx::user_error)?;
-    c.auth
-        .login(&SessionUser::from(s))
+    start_session(&mut c.auth, s)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    c.auth
-        .session
-        .insert(LOGIN_AT_KEY, chrono::Utc::now().timestamp_millis())
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     leptos_axum::redirect("/");
     Ok(())
 }
 
 #[server(prefix = "/api/fn", endpoint = "change_password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), ServerFnError> {
-    use crate::server::{
-        auth::{SessionUser, LOGIN_AT_KEY},
-        services::staff,
-    };
+    use crate::server::{auth::start_session, services::staff};
     let mut c = ctx::ctx().await?;
     let Some(id) = c.actor.id().map(str::to_string) else {
         return Err(ServerFnError::new("Sign in first."));
@@ -210,14 +198,8 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
         .await
         .map_err(ctx::user_error)?;
     // The change ended every session, this one included; start a fresh one here.
-    c.auth
-        .login(&SessionUser::from(s))
+    start_session(&mut c.auth, s)
         .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    c.auth
-        .session
-        .insert(LOGIN_AT_KEY, chrono::Utc::now().timestamp_millis())
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(ServerFnError::new)?;
     Ok(())
 }

@@ -75,3 +75,15 @@ pub type AuthSession = axum_login::AuthSession<StaffBackend>;
 
 /// Session key holding the sign-in time, for the absolute timeout.
 pub const LOGIN_AT_KEY: &str = "ll.login_at";
+
+/// Starts a session for `staff`: rotates the session id (no fixation) and records the sign-in
+/// time for the absolute timeout. Used by sign-in, invite/reset links and password changes.
+pub async fn start_session(auth: &mut AuthSession, staff: Staff) -> Result<(), String> {
+    auth.login(&SessionUser::from(staff))
+        .await
+        .map_err(|e| e.to_string())?;
+    auth.session
+        .insert(LOGIN_AT_KEY, chrono::Utc::now().timestamp_millis())
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -3,5 +3,5 @@
 pub mod backend;
 pub mod session_store;
 
-pub use backend::{AuthSession, SessionUser, StaffBackend, LOGIN_AT_KEY};
+pub use backend::{start_session, AuthSession, SessionUser, StaffBackend, LOGIN_AT_KEY};
 pub use session_store::DbSessionStore;
