@@ -20,7 +20,6 @@ test('an admin invites a support agent, who sets a password through the link and
   assert.match(link, /\/welcome\?token=[0-9a-f]{64}$/);
   await admin.getByRole('cell', { name: email, exact: true }).waitFor();
   await screenshot(admin, 'staff');
-  await admin.close();
 
   const agent = await browser.newPage();
   await agent.goto(BASE_URL + new URL(link).pathname + new URL(link).search);
@@ -32,5 +31,17 @@ test('an admin invites a support agent, who sets a password through the link and
   await agent.waitForLoadState('networkidle');
   const nav = (await agent.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.trim());
   assert.deepEqual(nav, ['Overview', 'Your account']);
+
+  // Deactivation asks first, then ends the agent's session at once.
+  await admin.reload();
+  await admin.waitForLoadState('networkidle');
+  const row = admin.getByRole('row').filter({ hasText: email });
+  await row.getByRole('button', { name: 'Deactivate' }).click();
+  assert.match(await row.getByRole('alert').textContent(), /signed out everywhere/);
+  await row.getByRole('button', { name: 'Deactivate now' }).click();
+  await row.getByText('Deactivated').waitFor();
+  await agent.reload();
+  assert.equal(new URL(agent.url()).pathname, '/login');
   await agent.close();
+  await admin.close();
 });

@@ -2,6 +2,7 @@ use crate::api::{
     error_text, list_staff, ChangeStaffRole, ForceStaffReset, InviteStaff, SetStaffActive,
 };
 use crate::domain::{time_fmt, OneTimeLink, Role, StaffView};
+use crate::ui::components::ConfirmButton;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -103,6 +104,8 @@ fn StaffRow(
     };
     let (id1, id2, id3) = (s.id.clone(), s.id.clone(), s.id.clone());
     let select_id = format!("role-{}", s.id);
+    let role_label = format!("Role for {}", s.email);
+    let deactivate_warning = format!("{} will be signed out everywhere.", s.email);
     view! {
         <tr>
             <td>{s.name.clone()}</td>
@@ -110,7 +113,7 @@ fn StaffRow(
             <td>
                 <ActionForm action=role attr:class="row-form">
                     <input type="hidden" name="id" value=id1 />
-                    <label class="visually-hidden" for=select_id.clone()>{format!("Role for {}", s.email)}</label>
+                    <label class="visually-hidden" for=select_id.clone()>{role_label}</label>
                     <select id=select_id name="role">
                         {Role::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == s.role>{r.label()}</option> }).collect_view()}
                     </select>
@@ -122,11 +125,15 @@ fn StaffRow(
                 <ActionForm action=active attr:class="row-form">
                     <input type="hidden" name="id" value=id2 />
                     <input type="hidden" name="active" value=(!s.active).to_string() />
-                    <button class="button secondary small-button" type="submit">{if s.active { "Deactivate" } else { "Reactivate" }}</button>
+                    {if s.active {
+                        view! { <ConfirmButton label="Deactivate" confirm="Deactivate now" warning=deactivate_warning /> }.into_any()
+                    } else {
+                        view! { <button class="button secondary small-button" type="submit">"Reactivate"</button> }.into_any()
+                    }}
                 </ActionForm>
                 <ActionForm action=reset attr:class="row-form">
                     <input type="hidden" name="id" value=id3 />
-                    <button class="button secondary small-button" type="submit">"Reset password"</button>
+                    <ConfirmButton label="Reset password" confirm="Reset now" warning="Their password stops working and they are signed out.".to_string() />
                 </ActionForm>
             </td>
         </tr>
