@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod secret;
 pub mod services;
 pub mod state;

@@ -8,6 +8,7 @@ mod audit;
 mod cli;
 mod health;
 mod http_basics;
+mod jobs;
 mod login;
 mod pages;
 mod sessions;

@@ -76,6 +76,15 @@ impl Db {
         migrations::state(self).await
     }
 
+    /// The row-locking suffix for "take the next job" queries: PostgreSQL lets concurrent
+    /// workers skip rows another worker holds; SQLite serializes writers, so it needs none.
+    pub fn skip_locked(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     pub async fn close(&self) {
         self.pool.close().await
     }

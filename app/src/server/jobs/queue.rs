@@ -1,0 +1,242 @@
+use super::{backoff_ms, status, JobError, Registry, RetryPolicy};
+use crate::server::db::{Db, Tx};
+use sqlx::Row;
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub payload: serde_json::Value,
+    /// While a job with this key is still pending, enqueueing another one is a no-op.
+    pub dedupe_key: Option<String>,
+    pub customer_id: Option<String>,
+    pub max_attempts: i64,
+    pub run_at_ms: i64,
+}
+
+impl<'a> NewJob<'a> {
+    pub fn new(kind: &'a str, payload: serde_json::Value, now_ms: i64) -> Self {
+        NewJob {
+            kind,
+            payload,
+            dedupe_key: None,
+            customer_id: None,
+            max_attempts: RetryPolicy::default().max_attempts,
+            run_at_ms: now_ms,
+        }
+    }
+}
+
+/// Enqueues inside the caller's transaction (the outbox pattern): the job exists exactly when
+/// the change that asked for it commits. Returns the job id, or None when a pending job with the
+/// same dedupe key already exists.
+pub async fn enqueue(
+    tx: &mut Tx,
+    job: NewJob<'_>,
+    now_ms: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let id = format!("job_{}", uuid::Uuid::new_v4().simple());
+    let sql = "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, dedupe_key, customer_id, created_at, updated_at) \
+               VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7, $8, $8)";
+    let insert = sqlx::query(sql)
+        .bind(&id)
+        .bind(job.kind)
+        .bind(job.payload.to_string())
+        .bind(job.max_attempts)
+        .bind(job.run_at_ms)
+        .bind(&job.dedupe_key)
+        .bind(&job.customer_id)
+        .bind(now_ms);
+    if job.dedupe_key.is_none() {
+        insert.execute(&mut **tx).await?;
+        return Ok(Some(id));
+    }
+    // A pending duplicate violates the partial unique index. Check first so the caller's
+    // transaction is never aborted by the violation (PostgreSQL would poison it).
+    let pending: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running', 'failed_retrying')",
+    )
+    .bind(&job.dedupe_key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if pending.is_some() {
+        return Ok(None);
+    }
+    insert.execute(&mut **tx).await?;
+    Ok(Some(id))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedJob {
+    pub id: String,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// Including this one.
+    pub attempts: i64,
+    pub max_attempts: i64,
+    /// When this worker took it; the attempt's start time.
+    pub claimed_at_ms: i64,
+}
+
+/// Takes the next runnable job (due, or running under an expired lease) for `worker_id`, in
+/// one statement: no two workers can ever hold the same job.
+pub async fn claim(
+    db: &Db,
+    worker_id: &str,
+    now_ms: i64,
+    lease_ms: i64,
+) -> Result<Option<ClaimedJob>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE jobs SET status = 'running', locked_by = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3 \
+         WHERE id = (SELECT id FROM jobs \
+                     WHERE (status IN ('queued', 'failed_retrying') AND run_at <= $3) \
+                        OR (status = 'running' AND lease_expires_at < $3) \
+                     ORDER BY run_at LIMIT 1{}) \
+         RETURNING id, kind, payload, attempts, max_attempts",
+        db.skip_locked()
+    );
+    let row = sqlx::query(&sql)
+        .bind(worker_id)
+        .bind(now_ms + lease_ms)
+        .bind(now_ms)
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| {
+        let payload: String = r.try_get("payload")?;
+        Ok(ClaimedJob {
+            id: r.try_get("id")?,
+            kind: r.try_get("kind")?,
+            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+            attempts: r.try_get("attempts")?,
+            max_attempts: r.try_get("max_attempts")?,
+            claimed_at_ms: now_ms,
+        })
+    })
+    .transpose()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOutcome {
+    Succeeded,
+    Retry {
+        run_at_ms: i64,
+    },
+    Dead,
+    /// Another worker took the job over (our lease had expired); our result was discarded.
+    LostLease,
+}
+
+/// Records the result of running `job`. Only the worker still holding the lease may do so.
+pub async fn finish(
+    db: &Db,
+    job: &ClaimedJob,
+    worker_id: &str,
+    result: Result<(), JobError>,
+    now_ms: i64,
+    policy: &RetryPolicy,
+    unit: f64,
+) -> Result<RunOutcome, sqlx::Error> {
+    let (outcome, status, run_at, error) = match &result {
+        Ok(()) => (RunOutcome::Succeeded, status::SUCCEEDED, None, None),
+        Err(JobError::Permanent(m)) => (RunOutcome::Dead, status::DEAD, None, Some(m.clone())),
+        Err(JobError::Transient { message, .. }) if job.attempts >= job.max_attempts => (
+            RunOutcome::Dead,
+            status::DEAD,
+            None,
+            Some(format!(
+                "{message} (gave up after {} attempts)",
+                job.attempts
+            )),
+        ),
+        Err(JobError::Transient {
+            message,
+            retry_after,
+        }) => {
+            let at = now_ms + backoff_ms(policy, job.attempts, unit, *retry_after);
+            (
+                RunOutcome::Retry { run_at_ms: at },
+                status::FAILED_RETRYING,
+                Some(at),
+                Some(message.clone()),
+            )
+        }
+    };
+    let mut tx = db.begin().await?;
+    let updated = sqlx::query(
+        "UPDATE jobs SET status = $1, run_at = COALESCE($2, run_at), last_error = COALESCE($3, last_error), \
+         locked_by = NULL, lease_expires_at = NULL, updated_at = $4 \
+         WHERE id = $5 AND locked_by = $6 AND status = 'running' AND attempts = $7",
+    )
+    .bind(status)
+    .bind(run_at)
+    .bind(&error)
+    .bind(now_ms)
+    .bind(&job.id)
+    .bind(worker_id)
+    .bind(job.attempts)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Ok(RunOutcome::LostLease);
+    }
+    let attempt_outcome = match outcome {
+        RunOutcome::Succeeded => "succeeded",
+        RunOutcome::Retry { .. } => "retry",
+        _ => "dead",
+    };
+    sqlx::query(
+        "INSERT INTO job_attempts (id, job_id, attempt, worker_id, started_at, finished_at, outcome, error) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(format!("att_{}", uuid::Uuid::new_v4().simple()))
+    .bind(&job.id)
+    .bind(job.attempts)
+    .bind(worker_id)
+    .bind(job.claimed_at_ms)
+    .bind(now_ms)
+    .bind(attempt_outcome)
+    .bind(&error)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Claims and runs one job. Returns None when nothing is runnable. `clock` gives "now" in ms and
+/// `unit` the jitter draw, so tests control time and randomness.
+pub async fn run_one(
+    db: &Db,
+    registry: &Registry,
+    worker_id: &str,
+    policy: &RetryPolicy,
+    clock: &(dyn Fn() -> i64 + Send + Sync),
+    unit: f64,
+) -> Result<Option<(ClaimedJob, RunOutcome)>, sqlx::Error> {
+    let started = clock();
+    let Some(job) = claim(db, worker_id, started, policy.lease.as_millis() as i64).await? else {
+        return Ok(None);
+    };
+    let result = match registry.get(&job.kind) {
+        None => Err(JobError::Permanent(format!(
+            "no handler is registered for job kind {:?}",
+            job.kind
+        ))),
+        Some(handler) => {
+            let deadline = handler.deadline();
+            match tokio::time::timeout(deadline, handler.run(db, &job.id, job.payload.clone()))
+                .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(JobError::transient(format!(
+                    "timed out after {} s",
+                    deadline.as_secs()
+                ))),
+            }
+        }
+    };
+    if let Err(e) = &result {
+        tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
+    }
+    let outcome = finish(db, &job, worker_id, result, clock(), policy, unit).await?;
+    Ok(Some((job, outcome)))
+}
