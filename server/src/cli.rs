@@ -46,6 +46,12 @@ pub enum Command {
         #[arg(long, default_value = "Staff member")]
         name: String,
     },
+    /// Run job workers only (no web server), e.g. extra processes sharing one PostgreSQL.
+    Worker {
+        /// Number of worker loops in this process.
+        #[arg(long, default_value_t = 2)]
+        count: usize,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -81,6 +87,7 @@ pub fn main() -> ExitCode {
             Command::Doctor => doctor().await,
             Command::CreateAdmin { email, name } => create_staff(&email, &name, "admin").await,
             Command::CreateStaff { email, role, name } => create_staff(&email, &name, &role).await,
+            Command::Worker { count } => worker(count).await,
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify().await,
@@ -289,6 +296,27 @@ async fn audit_verify() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn worker(count: usize) -> ExitCode {
+    let (_, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let handles = app::server::jobs::spawn_workers(
+        db.clone(),
+        std::sync::Arc::new(app::server::jobs::registry()),
+        app::server::jobs::WorkerConfig::with_count(count.max(1)),
+        stopped,
+    );
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    for h in handles {
+        let _ = h.await;
+    }
+    db.close().await;
+    ExitCode::SUCCESS
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -3,7 +3,7 @@
 
 use crate::{middleware, routes};
 use app::server::auth::{DbSessionStore, StaffBackend};
-use app::server::{config::Config, db::Db, services, AppState};
+use app::server::{config::Config, db::Db, jobs, services, AppState};
 use app::ui::{shell, App};
 use axum::{http::StatusCode, routing::get, Router};
 use axum_login::AuthManagerLayerBuilder;
@@ -71,21 +71,33 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` resolves, then lets in-flight requests finish.
+    /// Serves (and runs WORKER_COUNT job workers) until `shutdown` resolves, then lets
+    /// in-flight requests and jobs finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
-        axum::serve(
+        let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
+        let workers = jobs::spawn_workers(
+            self.state.db.clone(),
+            std::sync::Arc::new(jobs::registry()),
+            jobs::WorkerConfig::with_count(self.state.config.worker_count),
+            workers_stopped,
+        );
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+        let _ = stop_workers.send(true);
+        for w in workers {
+            let _ = w.await;
+        }
         self.state.db.close().await;
-        Ok(())
+        served
     }
 }
 

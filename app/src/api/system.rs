@@ -17,5 +17,5 @@ pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
 pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
     use crate::server::{services::health, AppState};
     let state = crate::api::server_context::<AppState>()?;
-    Ok(health::readiness(&state.db).await)
+    Ok(health::readiness(&state.db, state.config.queue_lag_warn).await)
 }

@@ -148,6 +148,10 @@ pub struct Config {
     pub session_idle_timeout: Duration,
     /// A session ends this long after sign-in, however active.
     pub session_absolute_timeout: Duration,
+    /// Job workers inside `serve`; 0 leaves the queue to `ledgerline worker` processes.
+    pub worker_count: usize,
+    /// /api/ready reports degraded once the oldest runnable job has waited this long.
+    pub queue_lag_warn: Duration,
 }
 
 impl Config {
@@ -322,6 +326,15 @@ impl Config {
             parse_secs(24 * 30)(v).map(|d| d * 3600)
         });
 
+        let worker_count = r.parse("WORKER_COUNT", "2", |v| match v.trim().parse::<usize>() {
+            Ok(n) if n <= 64 => Ok(n),
+            _ => Err(format!(
+                "expected a whole number from 0 to 64, got {}",
+                quoted(v)
+            )),
+        });
+        let queue_lag_warn = r.parse("QUEUE_LAG_WARN_SECS", "300", parse_secs(86_400));
+
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
         }
@@ -341,6 +354,8 @@ impl Config {
             hubspot_token,
             session_idle_timeout: session_idle_timeout.expect("parsed"),
             session_absolute_timeout: session_absolute_timeout.expect("parsed"),
+            worker_count: worker_count.expect("parsed"),
+            queue_lag_warn: queue_lag_warn.expect("parsed"),
         })
     }
 }

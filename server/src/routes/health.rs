@@ -9,7 +9,7 @@ pub async fn health() -> impl IntoResponse {
 
 /// Readiness: 200 while every check is ok or only degraded (`warn`), 503 once any fails.
 pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let report = health::readiness(&state.db).await;
+    let report = health::readiness(&state.db, state.config.queue_lag_warn).await;
     let status = if report.is_ready() {
         StatusCode::OK
     } else {

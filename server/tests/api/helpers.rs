@@ -216,6 +216,8 @@ pub fn test_vars(db: &TestDb) -> HashMap<String, String> {
         ("APP_ENV".to_string(), "test".to_string()),
         ("DATABASE_URL".to_string(), db.url.clone()),
         ("LEPTOS_SITE_ADDR".to_string(), "127.0.0.1:0".to_string()),
+        // Tests drive the queue themselves (jobs::run_one with their own clock).
+        ("WORKER_COUNT".to_string(), "0".to_string()),
     ])
 }
 

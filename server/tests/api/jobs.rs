@@ -340,3 +340,84 @@ async fn permanent_failures_timeouts_and_unknown_kinds(backend: Backend) {
     assert_eq!(status, "dead");
     assert!(error.unwrap().contains("no handler is registered"));
 }
+
+mod in_server {
+    use super::*;
+    use crate::helpers::spawn_app_with;
+
+    both_backends!(
+        serve_runs_workers_that_heartbeat_and_drain_the_queue,
+        ready_degrades_when_jobs_wait_with_no_worker
+    );
+
+    async fn serve_runs_workers_that_heartbeat_and_drain_the_queue(backend: Backend) {
+        let Some(app) = spawn_app_with(backend, |v| {
+            v.insert("WORKER_COUNT".into(), "2".into());
+        })
+        .await
+        else {
+            return;
+        };
+        let db = &app.state.db;
+        let now = chrono::Utc::now().timestamp_millis();
+        let id = add(db, "not.registered.yet", None, now).await.unwrap();
+        let mut status = String::new();
+        for _ in 0..100 {
+            status = status_of(db, &id).await.0;
+            if status == "dead" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(status, "dead", "a worker inside serve picked the job up");
+        let alive: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM worker_heartbeats")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(alive, 2);
+        let body: serde_json::Value = app.get("/api/ready").await.json().await.unwrap();
+        let queue = body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "job queue")
+            .unwrap()
+            .clone();
+        assert_eq!(queue["status"], "ok");
+        assert!(
+            queue["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("2 live workers"),
+            "{queue}"
+        );
+    }
+
+    async fn ready_degrades_when_jobs_wait_with_no_worker(backend: Backend) {
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
+        let now = chrono::Utc::now().timestamp_millis();
+        add(&app.state.db, "count", None, now - 600_000)
+            .await
+            .unwrap();
+        let res = app.get("/api/ready").await;
+        assert_eq!(res.status(), 200, "degraded, still serving");
+        let body: serde_json::Value = res.json().await.unwrap();
+        let queue = body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "job queue")
+            .unwrap()
+            .clone();
+        assert_eq!(queue["status"], "warn");
+        assert!(
+            queue["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no live worker; oldest job waiting 60"),
+            "{queue}"
+        );
+    }
+}

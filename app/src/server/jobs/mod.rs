@@ -5,10 +5,18 @@
 mod backoff;
 mod queue;
 mod registry;
+mod worker;
 
 pub use backoff::{backoff_ms, RetryPolicy};
 pub use queue::{claim, enqueue, finish, run_one, ClaimedJob, NewJob, RunOutcome};
 pub use registry::{JobError, JobHandler, Registry};
+pub use worker::{liveness, spawn_workers, WorkerConfig};
+
+/// Handlers by kind. Each later feature (webhook processing, CRM sync, enrichment, refunds)
+/// registers its kinds here, so this is the one list of what the queue can run.
+pub fn registry() -> Registry {
+    Registry::new()
+}
 
 /// Job statuses as stored.
 pub mod status {

@@ -8,11 +8,12 @@ use std::time::Duration;
 /// A database that takes longer than this to answer `SELECT 1` is reported as degraded.
 const SLOW_DATABASE: Duration = Duration::from_millis(500);
 
-pub async fn readiness(db: &Db) -> Readiness {
+pub async fn readiness(db: &Db, queue_lag_warn: Duration) -> Readiness {
     let checks = vec![
         database_check(db).await,
         migrations_check(db).await,
         audit_chain_check(db).await,
+        queue_check(db, queue_lag_warn).await,
     ];
     Readiness::from_checks(
         checks,
@@ -87,6 +88,38 @@ pub async fn audit_chain_check(db: &Db) -> Check {
         Err(e) => {
             tracing::warn!(error = %e, "audit verification lookup failed");
             Check::warn("audit chain", "could not read the last verification")
+        }
+    }
+}
+
+/// Worker liveness (a heartbeat in the last 30 s) and queue lag (age of the oldest job that is
+/// due). Degraded when jobs wait longer than the threshold or nobody is there to run them.
+pub async fn queue_check(db: &Db, lag_warn: Duration) -> Check {
+    let now = chrono::Utc::now().timestamp_millis();
+    match crate::server::jobs::liveness(db, now, Duration::from_secs(30)).await {
+        Ok((alive, None)) => Check::ok(
+            "job queue",
+            format!("{alive} live workers, nothing waiting"),
+        ),
+        Ok((0, Some(age))) => Check::warn(
+            "job queue",
+            format!("no live worker; oldest job waiting {} s", age / 1000),
+        ),
+        Ok((alive, Some(age))) if age > lag_warn.as_millis() as i64 => Check::warn(
+            "job queue",
+            format!(
+                "{alive} live workers; oldest job waiting {} s (limit {} s)",
+                age / 1000,
+                lag_warn.as_secs()
+            ),
+        ),
+        Ok((alive, Some(age))) => Check::ok(
+            "job queue",
+            format!("{alive} live workers; oldest job waiting {} s", age / 1000),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "queue check failed");
+            Check::warn("job queue", "could not read the queue")
         }
     }
 }
