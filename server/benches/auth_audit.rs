@@ -2,12 +2,12 @@
 //! `cargo bench -p server --bench auth_audit` (PostgreSQL via TEST_POSTGRES_URL). Figures go to
 //! BENCHMARKS.md; nothing here asserts on time.
 
+mod common;
+
 use app::domain::{Email, Outcome, Role};
 use app::server::actor::{Actor, RequestMeta};
-use app::server::config::DatabaseUrl;
 use app::server::services::{audit, auth::login, auth::password, staff};
 use app::server::Db;
-use sqlx::{Connection, Executor, PgConnection};
 use std::time::Instant;
 
 fn pct(samples: &mut [f64], p: f64) -> f64 {
@@ -146,29 +146,5 @@ async fn run(label: &str, db: Db) {
 #[tokio::main]
 async fn main() {
     println!("| backend | measure | result |\n|---|---|---|");
-    let dir = std::env::temp_dir().join(format!("ll-bench-{}", std::process::id()));
-    let url = DatabaseUrl::parse(&format!("sqlite://{}/bench.db", dir.display())).unwrap();
-    let db = Db::connect(&url).await.unwrap();
-    db.migrate().await.unwrap();
-    run("sqlite", db.clone()).await;
-    db.close().await;
-    std::fs::remove_dir_all(&dir).ok();
-
-    if let Ok(admin) = std::env::var("TEST_POSTGRES_URL") {
-        let name = format!("ll_bench_{}", std::process::id());
-        let mut conn = PgConnection::connect(&admin).await.unwrap();
-        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .unwrap();
-        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
-        let db = Db::connect(&DatabaseUrl::parse(&format!("{base}/{name}")).unwrap())
-            .await
-            .unwrap();
-        db.migrate().await.unwrap();
-        run("postgres", db.clone()).await;
-        db.close().await;
-        conn.execute(format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#).as_str())
-            .await
-            .unwrap();
-    }
+    common::on_each_backend(run).await;
 }

@@ -1,11 +1,11 @@
 //! No-op job throughput on SQLite and PostgreSQL with 1, 2 and 4 workers.
 //! `cargo bench -p server --bench queue` (PostgreSQL via TEST_POSTGRES_URL).
 
-use app::server::config::DatabaseUrl;
+mod common;
+
 use app::server::jobs::{self, JobError, JobHandler, NewJob, Registry, RetryPolicy};
 use app::server::Db;
 use async_trait::async_trait;
-use sqlx::{Connection, Executor, PgConnection};
 use std::{sync::Arc, time::Instant};
 
 struct Noop;
@@ -55,29 +55,5 @@ async fn run(label: &str, db: Db) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
 async fn main() {
     println!("| backend | workers | no-op jobs |\n|---|---|---|");
-    let dir = std::env::temp_dir().join(format!("ll-qbench-{}", std::process::id()));
-    let db = Db::connect(&DatabaseUrl::parse(&format!("sqlite://{}/q.db", dir.display())).unwrap())
-        .await
-        .unwrap();
-    db.migrate().await.unwrap();
-    run("sqlite", db.clone()).await;
-    db.close().await;
-    std::fs::remove_dir_all(&dir).ok();
-    if let Ok(admin) = std::env::var("TEST_POSTGRES_URL") {
-        let name = format!("ll_qbench_{}", std::process::id());
-        let mut conn = PgConnection::connect(&admin).await.unwrap();
-        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .unwrap();
-        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap();
-        let db = Db::connect(&DatabaseUrl::parse(&format!("{base}/{name}")).unwrap())
-            .await
-            .unwrap();
-        db.migrate().await.unwrap();
-        run("postgres", db.clone()).await;
-        db.close().await;
-        conn.execute(format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#).as_str())
-            .await
-            .unwrap();
-    }
+    common::on_each_backend(run).await;
 }
