@@ -12,11 +12,18 @@ pub mod system;
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
 pub use staff::{
-    change_password, change_staff_role, error_text, force_staff_reset, invite_staff, list_staff,
-    redeem_link, set_staff_active, ChangePassword, ChangeStaffRole, ForceStaffReset, InviteStaff,
-    RedeemLink, SetStaffActive,
+    change_password, change_staff_role, force_staff_reset, invite_staff, list_staff, redeem_link,
+    set_staff_active, ChangePassword, ChangeStaffRole, ForceStaffReset, InviteStaff, RedeemLink,
+    SetStaffActive,
 };
 pub use system::{get_instance_info, get_system_status};
+
+/// A server function's error as the user should read it, without Leptos' prefix.
+pub fn error_text(e: &leptos::prelude::ServerFnError) -> String {
+    e.to_string()
+        .trim_start_matches("error running server function: ")
+        .to_string()
+}
 
 /// Server-side context for server functions. A missing context (a render that outlived its
 /// request) becomes an error instead of a panic.

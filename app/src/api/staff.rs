@@ -72,16 +72,6 @@ mod ctx {
     }
 }
 
-fn clean_error(e: ServerFnError) -> String {
-    e.to_string()
-        .trim_start_matches("error running server function: ")
-        .to_string()
-}
-
-pub fn error_text(e: &ServerFnError) -> String {
-    clean_error(e.clone())
-}
-
 #[server(prefix = "/api/fn", endpoint = "staff_list")]
 pub async fn list_staff() -> Result<Vec<StaffView>, ServerFnError> {
     use crate::server::services::staff;

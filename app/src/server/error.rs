@@ -10,18 +10,8 @@ use axum::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("not found")]
-    NotFound,
     #[error("{0}")]
     BadRequest(String),
-    #[error("authentication required")]
-    Unauthorized,
-    #[error("forbidden")]
-    Forbidden,
-    #[error("payload too large")]
-    PayloadTooLarge,
-    #[error("service unavailable")]
-    Unavailable,
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -29,12 +19,7 @@ pub enum AppError {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

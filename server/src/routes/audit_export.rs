@@ -8,6 +8,7 @@ use axum::{
     http::header,
     response::{IntoResponse, Response},
 };
+use futures::StreamExt;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, Default)]
@@ -57,16 +58,12 @@ pub async fn export(
     .await?;
 
     let db = state.db.clone();
-    let stream = futures::stream::unfold(Some(0i64), move |cursor| {
+    // The header row, then batches by seq cursor (state None = finished or failed).
+    let rows = futures::stream::unfold(Some(0i64), move |cursor| {
         let (db, filter) = (db.clone(), filter.clone());
         async move {
             let after = cursor?;
-            if after == 0 {
-                // First chunk: the header row; the next call starts from the beginning.
-                return Some((Ok::<_, std::io::Error>(audit::csv_header()), Some(-1)));
-            }
-            let from = after.max(0);
-            match audit::page_after(&db, &filter, from, audit::EXPORT_BATCH).await {
+            match audit::page_after(&db, &filter, after, audit::EXPORT_BATCH).await {
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => {
                     let next = rows.last().map(|e| e.seq);
@@ -79,6 +76,8 @@ pub async fn export(
             }
         }
     });
+    let stream =
+        futures::stream::once(async { Ok::<_, std::io::Error>(audit::csv_header()) }).chain(rows);
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -1,4 +1,4 @@
-use crate::api::Login;
+use crate::api::{error_text, Login};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -10,11 +10,11 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
     let error = move || {
-        action.value().get().and_then(|r| r.err()).map(|e| {
-            let msg = e.to_string();
-            msg.trim_start_matches("error running server function: ")
-                .to_string()
-        })
+        action
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_text(&e))
     };
     view! {
         <Title text="Sign in" />

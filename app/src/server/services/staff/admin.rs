@@ -90,22 +90,8 @@ pub async fn invite(
 ) -> Result<(Staff, IssuedToken), StaffError> {
     let name = super::check_name(name)?;
     let now = chrono::Utc::now().timestamp_millis();
-    let id = format!("stf_{}", uuid::Uuid::new_v4().simple());
     let mut tx = db.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO staff (id, email, name, role, password_hash, active, must_reset_password, session_epoch, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, NULL, 1, 1, 0, $5, $5) ON CONFLICT (email) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(role.as_str())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(StaffError::EmailTaken);
-    }
+    let id = super::insert(&mut tx, email, &name, role, None, now).await?;
     let token = issue_token(&mut tx, &id, TokenPurpose::Invite, actor.id(), now).await?;
     audit::append(
         &mut tx,

@@ -98,6 +98,36 @@ fn check_name(name: &str) -> Result<String, StaffError> {
     Ok(name.to_string())
 }
 
+/// Inserts an active account; without a password it waits for an invite link
+/// (`must_reset_password`). Returns the new id, or EmailTaken.
+pub(crate) async fn insert(
+    tx: &mut crate::server::db::Tx,
+    email: &Email,
+    name: &str,
+    role: Role,
+    password_hash: Option<&str>,
+    now: i64,
+) -> Result<String, StaffError> {
+    let id = format!("stf_{}", uuid::Uuid::new_v4().simple());
+    let inserted = sqlx::query(
+        "INSERT INTO staff (id, email, name, role, password_hash, active, must_reset_password, session_epoch, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, 0, $7, $7) ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(email.as_str())
+    .bind(name)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .bind(password_hash.is_none() as i64)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(StaffError::EmailTaken);
+    }
+    Ok(id)
+}
+
 /// Creates an active staff member with a password (the first admin, from the CLI).
 pub async fn create_with_password(
     db: &Db,
@@ -112,23 +142,8 @@ pub async fn create_with_password(
     password::check_policy(password)?;
     let hash = password::hash(password.to_string()).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let id = format!("stf_{}", uuid::Uuid::new_v4().simple());
     let mut tx = db.begin().await?;
-    let inserted = sqlx::query(
-        "INSERT INTO staff (id, email, name, role, password_hash, active, must_reset_password, session_epoch, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 1, 0, 0, $6, $6) ON CONFLICT (email) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(email.as_str())
-    .bind(&name)
-    .bind(role.as_str())
-    .bind(&hash)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if inserted.rows_affected() == 0 {
-        return Err(StaffError::EmailTaken);
-    }
+    let id = insert(&mut tx, email, &name, role, Some(&hash), now).await?;
     audit::append(
         &mut tx,
         audit::NewEntry::new(actor, meta, "staff.created", Outcome::Ok)
