@@ -74,6 +74,17 @@ for who in "admin:$E2E_ADMIN" "viewer:$E2E_VIEWER"; do
   echo "$E2E_PASSWORD" | (cd "$E2E_DIR" && DATABASE_URL="sqlite://$E2E_DIR/e2e.db" \
     "$BIN" create-staff --role "${who%%:*}" --email "${who#*:}" --name "E2E ${who%%:*}") >/dev/null
 done
+# One job of a kind no handler knows: the server's workers must mark it dead (tested in jobs.test.mjs).
+export E2E_DEAD_JOB=job_e2e$(date +%s)
+python3 - "$E2E_DIR/e2e.db" "$E2E_DEAD_JOB" <<'PY'
+import json, sqlite3, sys, time
+now = int(time.time() * 1000)
+db = sqlite3.connect(sys.argv[1])
+db.execute("INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, created_at, updated_at) "
+           "VALUES (?, 'e2e.unregistered', ?, 'queued', 0, 10, ?, ?, ?)",
+           (sys.argv[2], json.dumps({"customer": "cus_e2e", "api_key": "sk_test_supersecret"}), now, now, now))
+db.commit()
+PY
 (
   cd "$E2E_DIR"
   exec env APP_ENV=test DATABASE_URL="sqlite://$E2E_DIR/e2e.db" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \

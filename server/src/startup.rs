@@ -47,6 +47,8 @@ impl Application {
     }
 
     pub async fn with_db(config: Config, db: Db) -> anyhow::Result<Application> {
+        // Before any job runs, so the first counts are not lost.
+        app::server::metrics::install();
         let listener = TcpListener::bind(config.site_addr).await?;
         let state = AppState {
             leptos_options: leptos_options(&config),
@@ -111,6 +113,7 @@ pub fn rest_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>
     vec![
         ("/api/health", get(routes::health::health)),
         ("/api/ready", get(routes::health::ready)),
+        ("/metrics", get(routes::metrics::metrics)),
         ("/api/audit/export.csv", get(routes::audit_export::export)),
     ]
 }

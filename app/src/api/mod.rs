@@ -6,11 +6,18 @@ pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub(crate) mod ctx;
+pub mod jobs;
 pub mod staff;
 pub mod system;
 
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
+pub use jobs::{
+    cancel_job, get_job_counts, get_job_detail, get_job_list, retry_job, CancelJob, GetJobCounts,
+    GetJobDetail, GetJobList, RetryJob,
+};
 pub use staff::{
     change_password, change_staff_role, force_staff_reset, invite_staff, list_staff, redeem_link,
     set_staff_active, ChangePassword, ChangeStaffRole, ForceStaffReset, InviteStaff, RedeemLink,

@@ -5,57 +5,18 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 mod ctx {
-    use crate::server::{
-        actor::{Actor, RequestMeta},
-        auth::AuthSession,
-        http::request_meta,
-        services::staff::StaffError,
-        AppState,
-    };
+    pub use crate::api::ctx::{bad_input, ctx};
+    use crate::server::{services::staff::StaffError, AppState};
     use leptos::prelude::*;
-
-    pub struct Ctx {
-        pub state: AppState,
-        pub meta: RequestMeta,
-        pub actor: Actor,
-        pub auth: AuthSession,
-    }
-
-    /// The guard already admitted this request; here we only collect who and where.
-    pub async fn ctx() -> Result<Ctx, ServerFnError> {
-        let state = crate::api::server_context::<AppState>()?;
-        let parts = crate::api::server_context::<http::request::Parts>()?;
-        let auth: AuthSession = leptos_axum::extract().await?;
-        let actor = auth
-            .user
-            .as_ref()
-            .map(|u| u.staff.actor())
-            .unwrap_or(Actor::Anonymous);
-        Ok(Ctx {
-            state,
-            meta: request_meta::from_parts(&parts),
-            actor,
-            auth,
-        })
-    }
 
     /// Users see the domain message; database trouble stays in the log.
     pub fn user_error(e: StaffError) -> ServerFnError {
         match e {
             StaffError::Db(_) | StaffError::Internal(_) => {
-                tracing::error!(error = %e, "staff operation failed");
-                ServerFnError::new("Something went wrong. Try again in a moment.")
+                crate::api::ctx::internal("staff operation", e)
             }
             other => bad_input(other.to_string()),
         }
-    }
-
-    /// A clear 4xx for input the user can fix.
-    pub fn bad_input(message: String) -> ServerFnError {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
-        }
-        ServerFnError::new(message)
     }
 
     pub fn link(

@@ -5,6 +5,7 @@ pub mod app_env;
 pub mod audit;
 pub mod email;
 pub mod health;
+pub mod jobs;
 pub mod time_fmt;
 
 pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};
@@ -12,3 +13,4 @@ pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
 pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};
+pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};

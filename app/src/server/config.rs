@@ -152,6 +152,8 @@ pub struct Config {
     pub worker_count: usize,
     /// /api/ready reports degraded once the oldest runnable job has waited this long.
     pub queue_lag_warn: Duration,
+    /// Bearer token for /metrics; unset disables the endpoint.
+    pub metrics_token: Option<Secret>,
 }
 
 impl Config {
@@ -334,6 +336,17 @@ impl Config {
             )),
         });
         let queue_lag_warn = r.parse("QUEUE_LAG_WARN_SECS", "300", parse_secs(86_400));
+        let metrics_token = r.optional("METRICS_TOKEN", |v| {
+            let v = v.trim();
+            if v.len() >= 16 && v.chars().all(|c| c.is_ascii_graphic()) {
+                Ok(Secret::new(v))
+            } else {
+                Err(
+                    "expected at least 16 printable characters without spaces (value not shown)"
+                        .into(),
+                )
+            }
+        });
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -356,6 +369,7 @@ impl Config {
             session_absolute_timeout: session_absolute_timeout.expect("parsed"),
             worker_count: worker_count.expect("parsed"),
             queue_lag_warn: queue_lag_warn.expect("parsed"),
+            metrics_token,
         })
     }
 }

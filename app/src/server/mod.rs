@@ -8,6 +8,8 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
+pub mod redact;
 pub mod secret;
 pub mod services;
 pub mod state;

@@ -17,6 +17,11 @@ const NAV: &[NavItem] = &[
         access: Access::SignedIn,
     },
     NavItem {
+        href: "/jobs",
+        label: "Jobs",
+        access: Access::Requires(Permission::CustomerRead),
+    },
+    NavItem {
         href: "/audit",
         label: "Audit log",
         access: Access::Requires(Permission::AuditRead),

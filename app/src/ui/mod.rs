@@ -4,6 +4,7 @@
 mod components;
 mod layout;
 mod pages;
+mod url;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
@@ -68,6 +69,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff") view=pages::StaffPage />
                     <Route path=path!("/account") view=pages::AccountPage />
                     <Route path=path!("/welcome") view=pages::WelcomePage />
+                    <Route path=path!("/jobs") view=pages::JobsPage />
+                    <Route path=path!("/jobs/:id") view=pages::JobDetailPage />
                 </Routes>
             </layout::AppLayout>
         </Router>

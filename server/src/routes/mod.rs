@@ -4,3 +4,4 @@
 pub mod audit_export;
 pub mod fallback;
 pub mod health;
+pub mod metrics;

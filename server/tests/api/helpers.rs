@@ -16,6 +16,15 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
 /// Declares each listed `async fn name(backend: Backend)` as two tests: `sqlite::name` and
 /// `postgres::name`.
 #[macro_export]
@@ -274,4 +283,31 @@ fn with_database_swaps_only_the_name() {
         with_database("postgres://h:5432", "z"),
         "postgres://h:5432/z"
     );
+}
+
+/// Audit entries whose action is `action` or starts with `action.`, newest first.
+pub async fn audit_entries(db: &app::server::Db, action: &str) -> Vec<app::domain::AuditEntry> {
+    let filter = app::domain::AuditFilter {
+        action: Some(action.into()),
+        ..Default::default()
+    };
+    app::server::services::audit::list(db, &filter, None, 200)
+        .await
+        .expect("audit list")
+        .entries
+}
+
+/// A job handler that always fails with the given error.
+pub struct Failing(pub app::server::jobs::JobError);
+
+#[async_trait::async_trait]
+impl app::server::jobs::JobHandler for Failing {
+    async fn run(
+        &self,
+        _db: &app::server::Db,
+        _id: &str,
+        _p: serde_json::Value,
+    ) -> Result<(), app::server::jobs::JobError> {
+        Err(self.0.clone())
+    }
 }

@@ -2,7 +2,7 @@
 //! lease expiry, back-off on an injected clock, permanent vs transient, unknown kinds.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Backend, Failing, TestApp};
 use app::server::jobs::{self, JobError, JobHandler, NewJob, Registry, RetryPolicy, RunOutcome};
 use app::server::Db;
 use async_trait::async_trait;
@@ -35,15 +35,6 @@ impl JobHandler for Counting {
             .await
             .map_err(|e| JobError::transient(e.to_string()))?;
         Ok(())
-    }
-}
-
-struct Failing(JobError);
-
-#[async_trait]
-impl JobHandler for Failing {
-    async fn run(&self, _db: &Db, _id: &str, _p: serde_json::Value) -> Result<(), JobError> {
-        Err(self.0.clone())
     }
 }
 

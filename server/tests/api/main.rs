@@ -9,6 +9,7 @@ mod cli;
 mod health;
 mod http_basics;
 mod jobs;
+mod jobs_admin;
 mod login;
 mod pages;
 mod sessions;

@@ -7,6 +7,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     // HTTP API
     ("/api/health", Access::Public),
     ("/api/ready", Access::Public),
+    // Bearer METRICS_TOKEN, checked by the handler (scrapers have no staff session).
+    ("/metrics", Access::Public),
     (
         "/api/audit/export.csv",
         Access::Requires(Permission::AuditExport),
@@ -42,6 +44,23 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Requires(Permission::StaffManage),
     ),
     ("/api/fn/welcome", Access::Public),
+    (
+        "/api/fn/job_counts",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/job_list",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/job_detail",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    ("/api/fn/job_retry", Access::Requires(Permission::JobsRetry)),
+    (
+        "/api/fn/job_cancel",
+        Access::Requires(Permission::JobsRetry),
+    ),
     ("/api/fn/change_password", Access::SignedIn),
     // Pages
     ("/", Access::SignedIn),
@@ -50,6 +69,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/staff", Access::Requires(Permission::StaffManage)),
     ("/account", Access::SignedIn),
     ("/welcome", Access::Public),
+    ("/jobs", Access::Requires(Permission::CustomerRead)),
+    ("/jobs/{id}", Access::Requires(Permission::CustomerRead)),
 ];
 
 pub fn access_for(path: &str) -> Option<Access> {

@@ -2,11 +2,13 @@
 //! leases, retry with capped exponential back-off and full jitter, dead-letter permanent
 //! failures and unknown kinds. Workers call `run_one` in a loop; tests call it directly.
 
+mod admin;
 mod backoff;
 mod queue;
 mod registry;
 mod worker;
 
+pub use admin::{cancel, counts, depth_by_status, detail, list, retry_now, JobAdminError};
 pub use backoff::{backoff_ms, RetryPolicy};
 pub use queue::{claim, enqueue, finish, run_one, ClaimedJob, NewJob, RunOutcome};
 pub use registry::{JobError, JobHandler, Registry};
@@ -18,12 +20,13 @@ pub fn registry() -> Registry {
     Registry::new()
 }
 
-/// Job statuses as stored.
+/// Job statuses as stored (the names come from the one enum the UI shares).
 pub mod status {
-    pub const QUEUED: &str = "queued";
-    pub const RUNNING: &str = "running";
-    pub const SUCCEEDED: &str = "succeeded";
-    pub const FAILED_RETRYING: &str = "failed_retrying";
-    pub const DEAD: &str = "dead";
-    pub const CANCELLED: &str = "cancelled";
+    use crate::domain::JobStatus;
+    pub const QUEUED: &str = JobStatus::Queued.as_str();
+    pub const RUNNING: &str = JobStatus::Running.as_str();
+    pub const SUCCEEDED: &str = JobStatus::Succeeded.as_str();
+    pub const FAILED_RETRYING: &str = JobStatus::FailedRetrying.as_str();
+    pub const DEAD: &str = JobStatus::Dead.as_str();
+    pub const CANCELLED: &str = JobStatus::Cancelled.as_str();
 }

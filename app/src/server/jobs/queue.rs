@@ -1,5 +1,6 @@
 use super::{backoff_ms, status, JobError, Registry, RetryPolicy};
 use crate::server::db::{Db, Tx};
+use crate::server::metrics;
 use sqlx::Row;
 
 /// A job to enqueue.
@@ -49,6 +50,7 @@ pub async fn enqueue(
         .bind(now_ms);
     if job.dedupe_key.is_none() {
         insert.execute(&mut **tx).await?;
+        metrics::job_enqueued(job.kind);
         return Ok(Some(id));
     }
     // A pending duplicate violates the partial unique index. Check first so the caller's
@@ -63,6 +65,7 @@ pub async fn enqueue(
         return Ok(None);
     }
     insert.execute(&mut **tx).await?;
+    metrics::job_enqueued(job.kind);
     Ok(Some(id))
 }
 
@@ -199,6 +202,8 @@ pub async fn finish(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    let seconds = (now_ms - job.claimed_at_ms).max(0) as f64 / 1000.0;
+    metrics::job_ran(&job.kind, attempt_outcome, seconds);
     Ok(outcome)
 }
 

@@ -1,7 +1,8 @@
-use super::chain::{redact, Canonical};
+use super::chain::Canonical;
 use crate::domain::Outcome;
 use crate::server::actor::{Actor, RequestMeta};
 use crate::server::db::{Db, Tx};
+use crate::server::redact::redact;
 
 /// One thing that happened, to be recorded.
 #[derive(Debug, Clone)]

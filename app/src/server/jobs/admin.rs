@@ -1,0 +1,310 @@
+//! What staff see and do on the Jobs page: counts, a filtered list, one job's detail with its
+//! attempts, and the two actions (retry now, cancel), each audited.
+
+use crate::domain::{
+    JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary, Outcome,
+};
+use crate::server::actor::{Actor, RequestMeta};
+use crate::server::db::Db;
+use crate::server::services::audit;
+use sqlx::{any::AnyRow, Row};
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobAdminError {
+    #[error("No such job.")]
+    NotFound,
+    #[error("{0}")]
+    WrongState(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+const SUMMARY: &str =
+    "id, kind, status, attempts, max_attempts, run_at, last_error, customer_id, created_at, updated_at";
+
+fn summary(r: &AnyRow) -> Result<JobSummary, sqlx::Error> {
+    let status: String = r.try_get("status")?;
+    Ok(JobSummary {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        status: JobStatus::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown job status {status:?}").into()))?,
+        attempts: r.try_get("attempts")?,
+        max_attempts: r.try_get("max_attempts")?,
+        run_at_ms: r.try_get("run_at")?,
+        last_error: r.try_get("last_error")?,
+        customer_id: r.try_get("customer_id")?,
+        created_at_ms: r.try_get("created_at")?,
+        updated_at_ms: r.try_get("updated_at")?,
+    })
+}
+
+/// Jobs per status, every status present (zero when none).
+pub async fn depth_by_status(db: &Db) -> Result<Vec<(JobStatus, i64)>, sqlx::Error> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM jobs GROUP BY status")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(JobStatus::ALL
+        .iter()
+        .map(|s| {
+            let n = rows
+                .iter()
+                .find(|(st, _)| st == s.as_str())
+                .map_or(0, |(_, n)| *n);
+            (*s, n)
+        })
+        .collect())
+}
+
+/// Jobs per kind and status (only the pairs that exist).
+pub async fn counts(db: &Db) -> Result<Vec<JobCount>, sqlx::Error> {
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT kind, status, COUNT(*) FROM jobs GROUP BY kind, status ORDER BY kind, status",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(kind, status, count)| {
+            JobStatus::parse(&status).map(|status| JobCount {
+                kind,
+                status,
+                count,
+            })
+        })
+        .collect())
+}
+
+/// Newest first. `before` is the cursor from the previous page ("created_at:id").
+pub async fn list(
+    db: &Db,
+    filter: &JobFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<JobPage, sqlx::Error> {
+    let cursor = before.and_then(|b| {
+        let (t, id) = b.split_once(':')?;
+        Some((t.parse::<i64>().ok()?, id.to_string()))
+    });
+    let mut sql = format!("SELECT {SUMMARY} FROM jobs WHERE 1 = 1");
+    let mut n = 0;
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    if filter.status.is_some() {
+        sql += &format!(" AND status = {}", next());
+    }
+    if filter.kind.is_some() {
+        sql += &format!(" AND kind = {}", next());
+    }
+    if filter.customer_id.is_some() {
+        sql += &format!(" AND customer_id = {}", next());
+    }
+    if cursor.is_some() {
+        let (a, b, c) = (next(), next(), next());
+        sql += &format!(" AND (created_at < {a} OR (created_at = {b} AND id < {c}))");
+    }
+    sql += &format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next());
+    let mut q = sqlx::query(&sql);
+    if let Some(s) = filter.status {
+        q = q.bind(s.as_str());
+    }
+    if let Some(k) = &filter.kind {
+        q = q.bind(k.clone());
+    }
+    if let Some(c) = &filter.customer_id {
+        q = q.bind(c.clone());
+    }
+    if let Some((t, id)) = &cursor {
+        q = q.bind(*t).bind(*t).bind(id.clone());
+    }
+    let rows = q.bind(limit + 1).fetch_all(db.pool()).await?;
+    let mut jobs = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
+    let next_before = if jobs.len() as i64 > limit {
+        jobs.truncate(limit as usize);
+        jobs.last().map(|j| format!("{}:{}", j.created_at_ms, j.id))
+    } else {
+        None
+    };
+    Ok(JobPage { jobs, next_before })
+}
+
+pub async fn detail(db: &Db, id: &str, can_act: bool) -> Result<JobDetail, JobAdminError> {
+    let row = sqlx::query(&format!(
+        "SELECT {SUMMARY}, payload, dedupe_key, locked_by, lease_expires_at FROM jobs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(JobAdminError::NotFound)?;
+    let raw: String = row.try_get("payload")?;
+    let payload = match serde_json::from_str::<serde_json::Value>(&raw) {
+        Ok(mut v) => {
+            crate::server::redact::redact(&mut v);
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        }
+        Err(_) => "(not valid JSON; hidden)".into(),
+    };
+    let attempts: Vec<(i64, String, i64, i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts \
+         WHERE job_id = $1 ORDER BY attempt DESC, started_at DESC",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    Ok(JobDetail {
+        job: summary(&row)?,
+        payload,
+        dedupe_key: row.try_get("dedupe_key")?,
+        locked_by: row.try_get("locked_by")?,
+        lease_expires_at_ms: row.try_get("lease_expires_at")?,
+        attempts: attempts
+            .into_iter()
+            .map(
+                |(attempt, worker_id, started, finished, outcome, error)| JobAttemptView {
+                    attempt,
+                    worker_id,
+                    started_at_ms: started,
+                    duration_ms: finished - started,
+                    outcome,
+                    error,
+                },
+            )
+            .collect(),
+        can_act,
+    })
+}
+
+/// Makes the job due now. A job that gave up gets a fresh attempt budget (its history stays).
+/// Refused while it runs, when it already succeeded, or when an equivalent job is pending.
+pub async fn retry_now(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    now: i64,
+) -> Result<JobSummary, JobAdminError> {
+    change(db, actor, meta, id, now, Action::Retry).await
+}
+
+/// Stops a job that is waiting to run (queued or between retries). Refused once it runs.
+pub async fn cancel(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    now: i64,
+) -> Result<JobSummary, JobAdminError> {
+    change(db, actor, meta, id, now, Action::Cancel).await
+}
+
+#[derive(Clone, Copy)]
+enum Action {
+    Retry,
+    Cancel,
+}
+
+async fn change(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    now: i64,
+    action: Action,
+) -> Result<JobSummary, JobAdminError> {
+    let mut tx = db.begin().await?;
+    let row = sqlx::query(&format!(
+        "SELECT {SUMMARY}, dedupe_key FROM jobs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(JobAdminError::NotFound)?;
+    let before = summary(&row)?;
+    let dedupe_key: Option<String> = row.try_get("dedupe_key")?;
+    let (allowed, to, audit_action) = match action {
+        Action::Retry => (before.status.can_retry(), JobStatus::Queued, "jobs.retried"),
+        Action::Cancel => (
+            before.status.can_cancel(),
+            JobStatus::Cancelled,
+            "jobs.cancelled",
+        ),
+    };
+    if !allowed {
+        let why = match (action, before.status) {
+            (_, JobStatus::Running) => "It is running now; wait for this attempt to finish.",
+            (_, JobStatus::Succeeded) => "It already succeeded.",
+            (Action::Cancel, JobStatus::Dead) => "It already gave up; there is nothing to cancel.",
+            (Action::Cancel, JobStatus::Cancelled) => "It is already cancelled.",
+            _ => "It cannot be changed in its current state.",
+        };
+        return Err(JobAdminError::WrongState(why.into()));
+    }
+    let pending = [
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::FailedRetrying,
+    ];
+    if matches!(action, Action::Retry) && !pending.contains(&before.status) {
+        if let Some(key) = &dedupe_key {
+            let other: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM jobs WHERE dedupe_key = $1 AND id <> $2 \
+                 AND status IN ('queued', 'running', 'failed_retrying')",
+            )
+            .bind(key)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(other) = other {
+                return Err(JobAdminError::WrongState(format!(
+                    "An equivalent job ({other}) is already waiting to run."
+                )));
+            }
+        }
+    }
+    let max_attempts = match action {
+        Action::Retry if before.attempts >= before.max_attempts => {
+            before.attempts + super::RetryPolicy::default().max_attempts
+        }
+        _ => before.max_attempts,
+    };
+    let run_at = match action {
+        Action::Retry => now,
+        Action::Cancel => before.run_at_ms,
+    };
+    sqlx::query(
+        "UPDATE jobs SET status = $1, run_at = $2, max_attempts = $3, updated_at = $4 WHERE id = $5 AND status = $6",
+    )
+    .bind(to.as_str())
+    .bind(run_at)
+    .bind(max_attempts)
+    .bind(now)
+    .bind(id)
+    .bind(before.status.as_str())
+    .execute(&mut *tx)
+    .await?;
+    let mut entry = audit::NewEntry::new(actor, meta, audit_action, Outcome::Ok)
+        .target("job", id)
+        .details(serde_json::json!({
+            "kind": before.kind,
+            "from": before.status.as_str(),
+            "to": to.as_str(),
+            "attempts": before.attempts,
+            "last_error": before.last_error,
+        }));
+    if let Some(c) = &before.customer_id {
+        entry = entry.customer(c);
+    }
+    audit::append(&mut tx, entry, now).await?;
+    tx.commit().await?;
+    let after = JobSummary {
+        status: to,
+        run_at_ms: run_at,
+        max_attempts,
+        updated_at_ms: now,
+        ..before
+    };
+    Ok(after)
+}
