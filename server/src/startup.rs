@@ -5,7 +5,11 @@ use crate::{middleware, routes};
 use app::server::auth::{DbSessionStore, StaffBackend};
 use app::server::{config::Config, db::Db, jobs, services, AppState};
 use app::ui::{shell, App};
-use axum::{http::StatusCode, routing::get, Router};
+use axum::{
+    http::StatusCode,
+    routing::{get, post},
+    Router,
+};
 use axum_login::AuthManagerLayerBuilder;
 use leptos::{config::LeptosOptions, prelude::provide_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -114,6 +118,10 @@ pub fn rest_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>
         ("/api/health", get(routes::health::health)),
         ("/api/ready", get(routes::health::ready)),
         ("/metrics", get(routes::metrics::metrics)),
+        (
+            "/api/webhooks/stripe",
+            post(routes::stripe_webhook::receive),
+        ),
         ("/api/audit/export.csv", get(routes::audit_export::export)),
     ]
 }

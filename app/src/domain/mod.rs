@@ -3,6 +3,7 @@
 pub mod access;
 pub mod app_env;
 pub mod audit;
+pub mod billing;
 pub mod email;
 pub mod health;
 pub mod jobs;
@@ -11,6 +12,7 @@ pub mod time_fmt;
 pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};
 pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
+pub use billing::AccountState;
 pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};
 pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};

@@ -14,6 +14,8 @@ pub const JOBS_DEAD: &str = "ledgerline_jobs_dead_total";
 pub const JOB_RUN_SECONDS: &str = "ledgerline_job_run_duration_seconds";
 pub const JOBS_DEPTH: &str = "ledgerline_jobs_depth";
 pub const JOBS_OLDEST_RUNNABLE_AGE: &str = "ledgerline_jobs_oldest_runnable_age_seconds";
+pub const WEBHOOKS_RECEIVED: &str = "ledgerline_stripe_webhooks_received_total";
+pub const WEBHOOKS_REFUSED: &str = "ledgerline_stripe_webhooks_refused_total";
 pub const WORKERS_ALIVE: &str = "ledgerline_workers_alive";
 
 const RUN_BUCKETS: &[f64] = &[
@@ -57,7 +59,25 @@ fn describe() {
         metrics::Unit::Seconds,
         "Age of the oldest job that is due and waiting for a worker."
     );
+    metrics::describe_counter!(
+        WEBHOOKS_RECEIVED,
+        "Stripe webhook deliveries accepted, by outcome."
+    );
+    metrics::describe_counter!(
+        WEBHOOKS_REFUSED,
+        "Stripe webhook deliveries refused, by reason."
+    );
     metrics::describe_gauge!(WORKERS_ALIVE, "Workers with a heartbeat in the last 30 s.");
+}
+
+/// A webhook delivery that was accepted: queued, ignored, rejected (mode) or duplicate.
+pub fn webhook_received(outcome: &str) {
+    metrics::counter!(WEBHOOKS_RECEIVED, "outcome" => outcome.to_string()).increment(1);
+}
+
+/// A webhook delivery refused before storage, by reason code.
+pub fn webhook_refused(reason: &str) {
+    metrics::counter!(WEBHOOKS_REFUSED, "reason" => reason.to_string()).increment(1);
 }
 
 pub fn job_enqueued(kind: &str) {

@@ -13,6 +13,7 @@ pub mod redact;
 pub mod secret;
 pub mod services;
 pub mod state;
+pub mod stripe;
 
 pub use config::Config;
 pub use db::Db;

@@ -5,3 +5,4 @@ pub mod audit_export;
 pub mod fallback;
 pub mod health;
 pub mod metrics;
+pub mod stripe_webhook;

@@ -14,3 +14,5 @@ mod login;
 mod pages;
 mod sessions;
 mod staff_admin;
+mod stripe_mirror;
+mod stripe_webhooks;

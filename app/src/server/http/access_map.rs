@@ -9,6 +9,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/api/ready", Access::Public),
     // Bearer METRICS_TOKEN, checked by the handler (scrapers have no staff session).
     ("/metrics", Access::Public),
+    // Authenticated by the Stripe-Signature header, checked by the handler.
+    ("/api/webhooks/stripe", Access::Public),
     (
         "/api/audit/export.csv",
         Access::Requires(Permission::AuditExport),

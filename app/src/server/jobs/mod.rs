@@ -17,7 +17,8 @@ pub use worker::{liveness, spawn_workers, WorkerConfig};
 /// Handlers by kind. Each later feature (webhook processing, CRM sync, enrichment, refunds)
 /// registers its kinds here, so this is the one list of what the queue can run.
 pub fn registry() -> Registry {
-    Registry::new()
+    use crate::server::stripe;
+    Registry::new().register(stripe::PROCESS_EVENT, stripe::ProcessEvent)
 }
 
 /// Job statuses as stored (the names come from the one enum the UI shares).

@@ -7,3 +7,4 @@ pub mod doctor;
 pub mod health;
 pub mod meta;
 pub mod staff;
+pub mod timeline;
