@@ -70,6 +70,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 E2E_DIR=$(mktemp -d)
 export E2E_PASSWORD="e2e-$(date +%s)-orchard-lantern"
 export E2E_ADMIN=admin@e2e.example.com E2E_VIEWER=viewer@e2e.example.com
+export E2E_STRIPE_WEBHOOK_SECRET="whsec_e2e_$(date +%s)_secret"
 for who in "admin:$E2E_ADMIN" "viewer:$E2E_VIEWER"; do
   echo "$E2E_PASSWORD" | (cd "$E2E_DIR" && DATABASE_URL="sqlite://$E2E_DIR/e2e.db" \
     "$BIN" create-staff --role "${who%%:*}" --email "${who#*:}" --name "E2E ${who%%:*}") >/dev/null
@@ -88,6 +89,7 @@ PY
 (
   cd "$E2E_DIR"
   exec env APP_ENV=test DATABASE_URL="sqlite://$E2E_DIR/e2e.db" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
+    STRIPE_WEBHOOK_SECRET="$E2E_STRIPE_WEBHOOK_SECRET" \
     LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve
 ) >"$LOG_DIR/e2e-server.log" 2>&1 &
 SERVER_PID=$!

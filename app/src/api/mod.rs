@@ -11,6 +11,7 @@ pub(crate) mod ctx;
 pub mod jobs;
 pub mod staff;
 pub mod system;
+pub mod webhooks;
 
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
@@ -24,6 +25,10 @@ pub use staff::{
     SetStaffActive,
 };
 pub use system::{get_instance_info, get_system_status};
+pub use webhooks::{
+    get_webhook_detail, get_webhook_list, get_webhook_stats, replay_webhook, GetWebhookDetail,
+    GetWebhookList, GetWebhookStats, ReplayWebhook,
+};
 
 /// A server function's error as the user should read it, without Leptos' prefix.
 pub fn error_text(e: &leptos::prelude::ServerFnError) -> String {

@@ -8,6 +8,7 @@ pub mod email;
 pub mod health;
 pub mod jobs;
 pub mod time_fmt;
+pub mod webhooks;
 
 pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};
 pub use app_env::{AppEnv, InstanceInfo};
@@ -16,3 +17,7 @@ pub use billing::AccountState;
 pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};
 pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};
+pub use webhooks::{
+    EventStatus, SuccessRate, WebhookDetail, WebhookEventView, WebhookFilter, WebhookPage,
+    WebhookStats,
+};

@@ -29,6 +29,17 @@ pub fn redact(value: &mut serde_json::Value) {
     }
 }
 
+/// Stored JSON as staff may read it: pretty, with secret-looking values redacted.
+pub fn pretty_redacted(raw: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(mut v) => {
+            redact(&mut v);
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        }
+        Err(_) => "(not valid JSON; hidden)".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,11 @@ const NAV: &[NavItem] = &[
         access: Access::Requires(Permission::CustomerRead),
     },
     NavItem {
+        href: "/webhooks",
+        label: "Webhooks",
+        access: Access::Requires(Permission::CustomerRead),
+    },
+    NavItem {
         href: "/audit",
         label: "Audit log",
         access: Access::Requires(Permission::AuditRead),

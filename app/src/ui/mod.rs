@@ -71,6 +71,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/welcome") view=pages::WelcomePage />
                     <Route path=path!("/jobs") view=pages::JobsPage />
                     <Route path=path!("/jobs/:id") view=pages::JobDetailPage />
+                    <Route path=path!("/webhooks") view=pages::WebhooksPage />
+                    <Route path=path!("/webhooks/:id") view=pages::WebhookDetailPage />
                 </Routes>
             </layout::AppLayout>
         </Router>

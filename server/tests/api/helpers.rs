@@ -311,3 +311,67 @@ impl app::server::jobs::JobHandler for Failing {
         Err(self.0.clone())
     }
 }
+
+impl TestApp {
+    /// Calls a server function as `client` would from the page; returns status and JSON body
+    /// (or the text as a JSON string when it is not JSON).
+    pub async fn call_fn(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        let res = client
+            .post(self.url(&format!("/api/fn/{endpoint}")))
+            .header("origin", self.origin())
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// Posts `body` to the Stripe webhook endpoint signed with `secret` now; returns the status.
+    pub async fn deliver_stripe(&self, secret: &str, body: &str) -> u16 {
+        let t = chrono::Utc::now().timestamp();
+        let v1 = hex::encode(app::server::stripe::sign(secret, t, body.as_bytes()));
+        self.client
+            .post(self.url("/api/webhooks/stripe"))
+            .header("stripe-signature", format!("t={t},v1={v1}"))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    /// Runs every due job with the real registry, as a worker would; returns the outcomes.
+    pub async fn run_due_jobs(&self) -> Vec<(String, app::server::jobs::RunOutcome)> {
+        use app::server::jobs;
+        let registry = jobs::registry();
+        let policy = jobs::RetryPolicy::default();
+        let now = chrono::Utc::now().timestamp_millis() + 1;
+        let mut ran = Vec::new();
+        while let Some((job, outcome)) = jobs::run_one(
+            &self.state.db,
+            &registry,
+            "test-worker",
+            &policy,
+            &|| now,
+            0.5,
+        )
+        .await
+        .unwrap()
+        {
+            ran.push((job.kind, outcome));
+        }
+        ran
+    }
+}

@@ -2,7 +2,7 @@
 //! retry-now and cancel (jobs.retry only, audited, refused in the wrong state), and /metrics.
 
 use crate::both_backends;
-use crate::helpers::{audit_entries, spawn_app, spawn_app_with, Backend, Failing, TestApp};
+use crate::helpers::{audit_entries, spawn_app, spawn_app_with, Backend, Failing};
 use app::domain::{Outcome, Role};
 use app::server::jobs::{self, JobError, JobHandler, NewJob, Registry, RetryPolicy};
 use app::server::Db;
@@ -45,28 +45,6 @@ async fn drain(db: &Db, registry: &Registry) {
     {}
 }
 
-async fn call(
-    app: &TestApp,
-    client: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> (u16, serde_json::Value) {
-    let res = client
-        .post(app.url(&format!("/api/fn/{endpoint}")))
-        .header("origin", app.origin())
-        .header("accept", "application/json")
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
-    )
-}
-
 async fn status_of(db: &Db, id: &str) -> (String, i64, i64) {
     sqlx::query_as("SELECT status, attempts, max_attempts FROM jobs WHERE id = $1")
         .bind(id)
@@ -91,7 +69,7 @@ async fn counts_list_and_filters_show_the_queue(backend: Backend) {
     let waiting = add(db, "test.ok", serde_json::json!({}), None).await;
 
     let (viewer, _) = app.sign_in(Role::Viewer).await;
-    let (status, counts) = call(&app, &viewer, "job_counts", &[]).await;
+    let (status, counts) = app.call_fn(&viewer, "job_counts", &[]).await;
     assert_eq!(status, 200, "customer.read may look: {counts}");
     let count = |kind: &str, st: &str| {
         counts
@@ -105,7 +83,9 @@ async fn counts_list_and_filters_show_the_queue(backend: Backend) {
     assert_eq!(count("test.ok", "succeeded"), 3);
     assert_eq!(count("test.ok", "queued"), 1);
 
-    let (_, page) = call(&app, &viewer, "job_list", &[("status", "dead")]).await;
+    let (_, page) = app
+        .call_fn(&viewer, "job_list", &[("status", "dead")])
+        .await;
     let ids: Vec<&str> = page["jobs"]
         .as_array()
         .unwrap()
@@ -115,12 +95,18 @@ async fn counts_list_and_filters_show_the_queue(backend: Backend) {
     assert_eq!(ids, vec![dead.as_str()]);
     assert_eq!(page["jobs"][0]["last_error"], "400 bad");
 
-    let (_, page) = call(&app, &viewer, "job_list", &[("customer_id", "cus_b")]).await;
+    let (_, page) = app
+        .call_fn(&viewer, "job_list", &[("customer_id", "cus_b")])
+        .await;
     assert_eq!(page["jobs"].as_array().unwrap().len(), 3);
-    let (_, page) = call(&app, &viewer, "job_list", &[("kind", "test.ok")]).await;
+    let (_, page) = app
+        .call_fn(&viewer, "job_list", &[("kind", "test.ok")])
+        .await;
     assert_eq!(page["jobs"][0]["id"], waiting, "newest first");
 
-    let (status, body) = call(&app, &viewer, "job_list", &[("status", "exploded")]).await;
+    let (status, body) = app
+        .call_fn(&viewer, "job_list", &[("status", "exploded")])
+        .await;
     assert_eq!(status, 422, "{body}");
 
     // The page itself renders the dead job for a viewer, server-side.
@@ -155,7 +141,7 @@ async fn the_detail_redacts_secrets_and_lists_attempts(backend: Backend) {
     drain(db, &registry).await;
 
     let (viewer, _) = app.sign_in(Role::Viewer).await;
-    let (status, d) = call(&app, &viewer, "job_detail", &[("id", &id)]).await;
+    let (status, d) = app.call_fn(&viewer, "job_detail", &[("id", &id)]).await;
     assert_eq!(status, 200, "{d}");
     let payload = d["payload"].as_str().unwrap();
     assert!(payload.contains("cus_1"));
@@ -181,9 +167,11 @@ async fn the_detail_redacts_secrets_and_lists_attempts(backend: Backend) {
     assert!(!html.contains("Retry now"), "no actions for a viewer");
 
     let (admin, _) = app.sign_in(Role::Admin).await;
-    let (_, d) = call(&app, &admin, "job_detail", &[("id", &id)]).await;
+    let (_, d) = app.call_fn(&admin, "job_detail", &[("id", &id)]).await;
     assert_eq!(d["can_act"], true);
-    let (status, _) = call(&app, &admin, "job_detail", &[("id", "job_missing")]).await;
+    let (status, _) = app
+        .call_fn(&admin, "job_detail", &[("id", "job_missing")])
+        .await;
     assert_eq!(status, 404);
 }
 
@@ -200,17 +188,17 @@ async fn retry_and_cancel_are_permission_checked_audited_and_state_aware(backend
 
     // Billing staff may read but not act: 403, unchanged, audited as a denial.
     let (billing, _) = app.sign_in(Role::Billing).await;
-    let (status, _) = call(&app, &billing, "job_retry", &[("id", &dead)]).await;
+    let (status, _) = app.call_fn(&billing, "job_retry", &[("id", &dead)]).await;
     assert_eq!(status, 403);
     assert_eq!(status_of(db, &dead).await.0, "dead");
 
     let (admin, admin_staff) = app.sign_in(Role::Admin).await;
     // A dead job cannot be cancelled: 409 and nothing changes.
-    let (status, body) = call(&app, &admin, "job_cancel", &[("id", &dead)]).await;
+    let (status, body) = app.call_fn(&admin, "job_cancel", &[("id", &dead)]).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(status_of(db, &dead).await.0, "dead");
 
-    let (status, body) = call(&app, &admin, "job_retry", &[("id", &dead)]).await;
+    let (status, body) = app.call_fn(&admin, "job_retry", &[("id", &dead)]).await;
     assert_eq!(status, 200, "{body}");
     let (st, attempts, max) = status_of(db, &dead).await;
     assert_eq!(st, "queued");
@@ -220,12 +208,12 @@ async fn retry_and_cancel_are_permission_checked_audited_and_state_aware(backend
     let registry = Registry::new().register("test.boom", Ok_);
     drain(db, &registry).await;
     assert_eq!(status_of(db, &dead).await.0, "succeeded");
-    let (status, _) = call(&app, &admin, "job_retry", &[("id", &dead)]).await;
+    let (status, _) = app.call_fn(&admin, "job_retry", &[("id", &dead)]).await;
     assert_eq!(status, 409, "a succeeded job is not re-run");
 
     // Cancel a waiting job: no worker takes it afterwards.
     let waiting = add(db, "test.boom", serde_json::json!({}), None).await;
-    let (status, _) = call(&app, &admin, "job_cancel", &[("id", &waiting)]).await;
+    let (status, _) = app.call_fn(&admin, "job_cancel", &[("id", &waiting)]).await;
     assert_eq!(status, 200);
     drain(db, &registry).await;
     assert_eq!(status_of(db, &waiting).await.0, "cancelled");

@@ -16,3 +16,4 @@ mod sessions;
 mod staff_admin;
 mod stripe_mirror;
 mod stripe_webhooks;
+mod stripe_webhooks_page;

@@ -4,8 +4,7 @@
 
 use crate::both_backends;
 use crate::helpers::{spawn_app_with, Backend, TestApp};
-use app::server::jobs::{self, RetryPolicy};
-use app::server::stripe;
+use app::server::jobs;
 use serde_json::{json, Value};
 
 both_backends!(
@@ -47,33 +46,13 @@ async fn app(backend: Backend) -> Option<TestApp> {
 }
 
 async fn deliver(app: &TestApp, body: &str) {
-    let t = chrono::Utc::now().timestamp();
-    let header = format!(
-        "t={t},v1={}",
-        hex::encode(stripe::sign(SECRET, t, body.as_bytes()))
-    );
-    let res = app
-        .client
-        .post(app.url("/api/webhooks/stripe"))
-        .header("stripe-signature", header)
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(app.deliver_stripe(SECRET, body).await, 200);
 }
 
-/// Runs every due job with the real registry.
+/// Runs every due job; each must succeed.
 async fn process(app: &TestApp) {
-    let registry = jobs::registry();
-    let policy = RetryPolicy::default();
-    let now = chrono::Utc::now().timestamp_millis() + 1;
-    while let Some((job, outcome)) =
-        jobs::run_one(&app.state.db, &registry, "test", &policy, &|| now, 0.5)
-            .await
-            .unwrap()
-    {
-        assert_eq!(outcome, jobs::RunOutcome::Succeeded, "{}", job.kind);
+    for (kind, outcome) in app.run_due_jobs().await {
+        assert_eq!(outcome, jobs::RunOutcome::Succeeded, "{kind}");
     }
 }
 
@@ -325,7 +304,7 @@ async fn reordered_duplicate_deliveries_end_like_one_in_order_delivery(backend: 
         return;
     };
     for e in &events {
-        deliver(&in_order, e).await;
+        assert_eq!(in_order.deliver_stripe(SECRET, e).await, 200);
         process(&in_order).await;
     }
     let Some(shuffled) = app(backend).await else {
@@ -333,7 +312,7 @@ async fn reordered_duplicate_deliveries_end_like_one_in_order_delivery(backend: 
     };
     // Newest first, each twice, processed after every delivery: the worst order.
     for e in events.iter().rev().chain(events.iter()) {
-        deliver(&shuffled, e).await;
+        assert_eq!(shuffled.deliver_stripe(SECRET, e).await, 200);
         process(&shuffled).await;
     }
     let want = snapshot(&in_order).await;

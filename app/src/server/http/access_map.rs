@@ -63,6 +63,22 @@ pub const ROUTES: &[(&str, Access)] = &[
         "/api/fn/job_cancel",
         Access::Requires(Permission::JobsRetry),
     ),
+    (
+        "/api/fn/webhook_stats",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/webhook_list",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/webhook_detail",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/webhook_replay",
+        Access::Requires(Permission::WebhooksReplay),
+    ),
     ("/api/fn/change_password", Access::SignedIn),
     // Pages
     ("/", Access::SignedIn),
@@ -73,6 +89,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/welcome", Access::Public),
     ("/jobs", Access::Requires(Permission::CustomerRead)),
     ("/jobs/{id}", Access::Requires(Permission::CustomerRead)),
+    ("/webhooks", Access::Requires(Permission::CustomerRead)),
+    ("/webhooks/{id}", Access::Requires(Permission::CustomerRead)),
 ];
 
 pub fn access_for(path: &str) -> Option<Access> {

@@ -140,13 +140,7 @@ pub async fn detail(db: &Db, id: &str, can_act: bool) -> Result<JobDetail, JobAd
     .await?
     .ok_or(JobAdminError::NotFound)?;
     let raw: String = row.try_get("payload")?;
-    let payload = match serde_json::from_str::<serde_json::Value>(&raw) {
-        Ok(mut v) => {
-            crate::server::redact::redact(&mut v);
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        }
-        Err(_) => "(not valid JSON; hidden)".into(),
-    };
+    let payload = crate::server::redact::pretty_redacted(&raw);
     let attempts: Vec<(i64, String, i64, i64, String, Option<String>)> = sqlx::query_as(
         "SELECT attempt, worker_id, started_at, finished_at, outcome, error FROM job_attempts \
          WHERE job_id = $1 ORDER BY attempt DESC, started_at DESC",

@@ -242,6 +242,16 @@ pub async fn run_one(
     if let Err(e) = &result {
         tracing::warn!(job = %job.id, kind = %job.kind, attempt = job.attempts, error = %e, "job failed");
     }
+    let error = result.as_ref().err().map(|e| e.to_string());
     let outcome = finish(db, &job, worker_id, result, clock(), policy, unit).await?;
+    if let (RunOutcome::Dead, Some(handler)) = (&outcome, registry.get(&job.kind)) {
+        let error = error.unwrap_or_default();
+        if let Err(e) = handler
+            .on_dead(db, &job.id, job.payload.clone(), &error)
+            .await
+        {
+            tracing::error!(job = %job.id, error = %e, "on_dead hook failed");
+        }
+    }
     Ok(Some((job, outcome)))
 }

@@ -32,6 +32,18 @@ pub trait JobHandler: Send + Sync {
         Duration::from_secs(30)
     }
     async fn run(&self, db: &Db, job_id: &str, payload: serde_json::Value) -> Result<(), JobError>;
+
+    /// Called once the job has given up (dead), so the handler can mark what it was working
+    /// on as failed. Errors here are logged, not retried.
+    async fn on_dead(
+        &self,
+        _db: &Db,
+        _job_id: &str,
+        _payload: serde_json::Value,
+        _error: &str,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
 }
 
 /// Handlers by kind, registered in one place at start-up.

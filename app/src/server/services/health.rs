@@ -14,6 +14,7 @@ pub async fn readiness(db: &Db, queue_lag_warn: Duration) -> Readiness {
         migrations_check(db).await,
         audit_chain_check(db).await,
         queue_check(db, queue_lag_warn).await,
+        webhooks_check(db).await,
     ];
     Readiness::from_checks(
         checks,
@@ -121,5 +122,43 @@ pub async fn queue_check(db: &Db, lag_warn: Duration) -> Check {
             tracing::warn!(error = %e, "queue check failed");
             Check::warn("job queue", "could not read the queue")
         }
+    }
+}
+
+/// Stripe deliveries over the last 24 h: degraded below 99 % processed, or when any event came
+/// from the other Stripe mode than the API key (a misconfigured endpoint).
+pub async fn webhooks_check(db: &Db) -> Check {
+    use crate::server::stripe::webhooks;
+    let now = chrono::Utc::now().timestamp_millis();
+    let since = now - 86_400_000;
+    let (rate, mismatches) = match (
+        webhooks::success_rate(db, since, now).await,
+        webhooks::mode_mismatches(db, since).await,
+    ) {
+        (Ok(r), Ok(m)) => (r, m),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "webhook check failed");
+            return Check::warn("stripe webhooks", "could not read the webhook log");
+        }
+    };
+    if mismatches > 0 {
+        return Check::warn(
+            "stripe webhooks",
+            format!("{mismatches} events in 24 h came from the other Stripe mode than the API key"),
+        );
+    }
+    match rate.percent() {
+        None => Check::ok("stripe webhooks", "no deliveries to process in 24 h"),
+        Some(p) if p < 99.0 => Check::warn(
+            "stripe webhooks",
+            format!(
+                "{p:.1} % of {} events processed in 24 h (below 99 %)",
+                rate.considered
+            ),
+        ),
+        Some(p) => Check::ok(
+            "stripe webhooks",
+            format!("{p:.1} % of {} events processed in 24 h", rate.considered),
+        ),
     }
 }

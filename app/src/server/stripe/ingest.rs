@@ -100,7 +100,12 @@ pub async fn receive(
             now_ms,
         );
         job.dedupe_key = Some(format!("stripe_event:{}", event.id.as_str()));
-        jobs::enqueue(&mut tx, job, now_ms).await?;
+        let job_id = jobs::enqueue(&mut tx, job, now_ms).await?;
+        sqlx::query("UPDATE stripe_events SET job_id = $1 WHERE id = $2")
+            .bind(job_id)
+            .bind(event.id.as_str())
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(outcome)

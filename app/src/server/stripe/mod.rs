@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod mirror;
 mod process;
 pub mod signature;
+pub mod webhooks;
 
 pub use event::{EventEnvelope, EventError, StripeEventId};
 pub use ingest::{receive, Received, PROCESS_EVENT};

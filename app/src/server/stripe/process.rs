@@ -21,7 +21,7 @@ impl JobHandler for ProcessEvent {
         _job_id: &str,
         payload: serde_json::Value,
     ) -> Result<(), JobError> {
-        let Some(event_id) = payload.get("event_id").and_then(|v| v.as_str()) else {
+        let Some(event_id) = Self::event_id(&payload) else {
             return Err(JobError::Permanent("the job names no event_id".into()));
         };
         let raw: Option<String> =
@@ -60,6 +60,34 @@ impl JobHandler for ProcessEvent {
         .map_err(transient)?;
         tx.commit().await.map_err(transient)?;
         Ok(())
+    }
+
+    async fn on_dead(
+        &self,
+        db: &Db,
+        _job_id: &str,
+        payload: serde_json::Value,
+        error: &str,
+    ) -> Result<(), sqlx::Error> {
+        match Self::event_id(&payload) {
+            Some(id) => {
+                mark(
+                    db,
+                    id,
+                    "failed",
+                    Some(error),
+                    chrono::Utc::now().timestamp_millis(),
+                )
+                .await
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl ProcessEvent {
+    fn event_id(payload: &serde_json::Value) -> Option<&str> {
+        payload.get("event_id").and_then(|v| v.as_str())
     }
 }
 

@@ -6,6 +6,8 @@ mod login;
 mod not_found;
 mod overview;
 mod staff;
+mod webhook_detail;
+mod webhooks;
 mod welcome;
 
 pub use account::AccountPage;
@@ -16,4 +18,6 @@ pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use overview::Overview;
 pub use staff::StaffPage;
+pub use webhook_detail::WebhookDetailPage;
+pub use webhooks::WebhooksPage;
 pub use welcome::WelcomePage;

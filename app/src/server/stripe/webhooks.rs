@@ -1,0 +1,252 @@
+//! The Webhooks page: delivery health, the event list, one event's payload, and replay.
+
+use super::ingest::PROCESS_EVENT;
+use crate::domain::{
+    EventStatus, Outcome, SuccessRate, WebhookDetail, WebhookEventView, WebhookFilter, WebhookPage,
+    WebhookStats,
+};
+use crate::server::actor::{Actor, RequestMeta};
+use crate::server::db::Db;
+use crate::server::jobs::{self, NewJob};
+use crate::server::services::audit;
+use sqlx::{any::AnyRow, Row};
+
+/// Events still queued this soon after arrival are in flight, not failing.
+pub const IN_FLIGHT_MS: i64 = 5 * 60_000;
+const DAY_MS: i64 = 86_400_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookAdminError {
+    #[error("No such event.")]
+    NotFound,
+    #[error("{0}")]
+    WrongState(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+pub async fn success_rate(db: &Db, since_ms: i64, now_ms: i64) -> Result<SuccessRate, sqlx::Error> {
+    let (processed, considered): (Option<i64>, i64) = sqlx::query_as(
+        "SELECT CAST(SUM(CASE WHEN status = 'processed' THEN 1 ELSE 0 END) AS BIGINT), COUNT(*) FROM stripe_events \
+         WHERE received_at >= $1 AND (status IN ('processed', 'failed') OR (status = 'received' AND received_at < $2))",
+    )
+    .bind(since_ms)
+    .bind(now_ms - IN_FLIGHT_MS)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(SuccessRate {
+        processed: processed.unwrap_or(0),
+        considered,
+    })
+}
+
+pub async fn mode_mismatches(db: &Db, since_ms: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_events WHERE status = 'rejected' AND received_at >= $1",
+    )
+    .bind(since_ms)
+    .fetch_one(db.pool())
+    .await
+}
+
+pub async fn stats(db: &Db, now_ms: i64) -> Result<WebhookStats, sqlx::Error> {
+    let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT status, COUNT(*), CAST(SUM(duplicate_count) AS BIGINT) FROM stripe_events GROUP BY status",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    let by_status = EventStatus::ALL
+        .iter()
+        .map(|s| {
+            let n = rows.iter().find(|r| r.0 == s.as_str()).map_or(0, |r| r.1);
+            (*s, n)
+        })
+        .collect();
+    Ok(WebhookStats {
+        last_24h: success_rate(db, now_ms - DAY_MS, now_ms).await?,
+        last_7d: success_rate(db, now_ms - 7 * DAY_MS, now_ms).await?,
+        by_status,
+        duplicates_dropped: rows.iter().filter_map(|r| r.2).sum(),
+        mode_mismatches_7d: mode_mismatches(db, now_ms - 7 * DAY_MS).await?,
+    })
+}
+
+const VIEW: &str = "e.id, e.event_type, e.status, e.status_reason, e.object_type, e.object_id, e.stripe_customer_id, \
+    e.livemode, e.duplicate_count, e.received_at, e.processed_at, e.job_id, j.attempts, j.last_error";
+
+fn view(r: &AnyRow) -> Result<WebhookEventView, sqlx::Error> {
+    let status: String = r.try_get("status")?;
+    Ok(WebhookEventView {
+        id: r.try_get("id")?,
+        event_type: r.try_get("event_type")?,
+        status: EventStatus::parse(&status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown event status {status:?}").into())
+        })?,
+        status_reason: r.try_get("status_reason")?,
+        object_type: r.try_get("object_type")?,
+        object_id: r.try_get("object_id")?,
+        stripe_customer: r.try_get("stripe_customer_id")?,
+        livemode: r.try_get::<i64, _>("livemode")? != 0,
+        duplicates: r.try_get("duplicate_count")?,
+        received_at_ms: r.try_get("received_at")?,
+        processed_at_ms: r.try_get("processed_at")?,
+        job_id: r.try_get("job_id")?,
+        attempts: r.try_get("attempts")?,
+        job_error: r.try_get("last_error")?,
+    })
+}
+
+/// Newest first; `before` is the previous page's cursor ("received_at:id").
+pub async fn list(
+    db: &Db,
+    filter: &WebhookFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<WebhookPage, sqlx::Error> {
+    let cursor = before.and_then(|b| {
+        let (t, id) = b.split_once(':')?;
+        Some((t.parse::<i64>().ok()?, id.to_string()))
+    });
+    let mut sql = format!(
+        "SELECT {VIEW} FROM stripe_events e LEFT JOIN jobs j ON j.id = e.job_id WHERE 1 = 1"
+    );
+    let mut binds: Vec<String> = Vec::new();
+    let mut arg = |sql: &mut String, clause: &str, value: String| {
+        binds.push(value);
+        *sql += &clause.replace('?', &format!("${}", binds.len()));
+    };
+    if let Some(s) = filter.status {
+        arg(&mut sql, " AND e.status = ?", s.as_str().into());
+    }
+    if let Some(t) = &filter.event_type {
+        if let Some(prefix) = t.strip_suffix('.') {
+            arg(
+                &mut sql,
+                " AND e.event_type LIKE ?",
+                format!("{}.%", prefix.replace(['%', '_'], "")),
+            );
+        } else {
+            arg(&mut sql, " AND e.event_type = ?", t.clone());
+        }
+    }
+    if let Some(c) = &filter.stripe_customer {
+        arg(&mut sql, " AND e.stripe_customer_id = ?", c.clone());
+    }
+    let n = binds.len();
+    if cursor.is_some() {
+        sql += &format!(
+            " AND (e.received_at < ${a} OR (e.received_at = ${a} AND e.id < ${b}))",
+            a = n + 1,
+            b = n + 2
+        );
+    }
+    let limit_at = if cursor.is_some() { n + 3 } else { n + 1 };
+    sql += &format!(" ORDER BY e.received_at DESC, e.id DESC LIMIT ${limit_at}");
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b.clone());
+    }
+    if let Some((t, id)) = &cursor {
+        q = q.bind(*t).bind(id.clone());
+    }
+    let rows = q.bind(limit + 1).fetch_all(db.pool()).await?;
+    let mut events = rows.iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    let next_before = if events.len() as i64 > limit {
+        events.truncate(limit as usize);
+        events
+            .last()
+            .map(|e| format!("{}:{}", e.received_at_ms, e.id))
+    } else {
+        None
+    };
+    Ok(WebhookPage {
+        events,
+        next_before,
+    })
+}
+
+pub async fn detail(
+    db: &Db,
+    id: &str,
+    can_replay: bool,
+) -> Result<WebhookDetail, WebhookAdminError> {
+    let row = sqlx::query(&format!(
+        "SELECT {VIEW}, e.payload, e.api_version FROM stripe_events e LEFT JOIN jobs j ON j.id = e.job_id WHERE e.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    .ok_or(WebhookAdminError::NotFound)?;
+    let raw: String = row.try_get("payload")?;
+    let payload = crate::server::redact::pretty_redacted(&raw);
+    let event = view(&row)?;
+    Ok(WebhookDetail {
+        can_replay: can_replay && event.status.can_replay(),
+        event,
+        payload,
+        api_version: row.try_get("api_version")?,
+    })
+}
+
+/// Processes a stored event again (after a fix, or to re-apply it). Audited.
+pub async fn replay(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    now_ms: i64,
+) -> Result<String, WebhookAdminError> {
+    let mut tx = db.begin().await?;
+    let found: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT status, event_type, stripe_customer_id FROM stripe_events WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (status, event_type, stripe_customer) = found.ok_or(WebhookAdminError::NotFound)?;
+    let status = EventStatus::parse(&status).unwrap_or(EventStatus::Ignored);
+    if !status.can_replay() {
+        return Err(WebhookAdminError::WrongState(match status {
+            EventStatus::Rejected => {
+                "It came from the other Stripe mode than the API key; it is never applied.".into()
+            }
+            _ => {
+                "Ledgerline does not mirror this event type, so there is nothing to replay.".into()
+            }
+        }));
+    }
+    let mut job = NewJob::new(PROCESS_EVENT, serde_json::json!({ "event_id": id }), now_ms);
+    job.dedupe_key = Some(format!("stripe_event:{id}"));
+    let Some(job_id) = jobs::enqueue(&mut tx, job, now_ms).await? else {
+        return Err(WebhookAdminError::WrongState(
+            "It is already queued for processing.".into(),
+        ));
+    };
+    sqlx::query(
+        "UPDATE stripe_events SET status = 'received', status_reason = NULL, job_id = $1, updated_at = $2 WHERE id = $3",
+    )
+    .bind(&job_id)
+    .bind(now_ms)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    let customer: Option<String> = match &stripe_customer {
+        Some(c) => sqlx::query_scalar::<_, Option<String>>(
+            "SELECT customer_id FROM stripe_customers WHERE id = $1",
+        )
+        .bind(c)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten(),
+        None => None,
+    };
+    let mut entry = audit::NewEntry::new(actor, meta, "webhooks.replayed", Outcome::Ok)
+        .target("stripe_event", id)
+        .details(serde_json::json!({ "type": event_type, "previous_status": status.as_str(), "job": job_id }));
+    if let Some(c) = &customer {
+        entry = entry.customer(c);
+    }
+    audit::append(&mut tx, entry, now_ms).await?;
+    tx.commit().await?;
+    Ok(job_id)
+}
