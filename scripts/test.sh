@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 LOG_DIR=$(mktemp -d)
 SERVER_PID=
+LS_PID=
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$LS_PID" ] && kill "$LS_PID" 2>/dev/null || true
   rm -rf "$LOG_DIR"
 }
 trap cleanup EXIT
@@ -55,6 +57,24 @@ if [ -n "${TEST_POSTGRES_URL:-}" ]; then
   echo "PostgreSQL tests use ${TEST_POSTGRES_URL%%\?*}"
 else
   echo "PostgreSQL not found: its tests will be skipped (set TEST_POSTGRES_URL to run them)"
+fi
+
+step "localstripe (third-party Stripe fake)"
+# From PyPI into a cached virtualenv; its webhooks are signed by its own code, not ours.
+PY_ENV=${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/ledgerline-py
+if [ ! -x "$PY_ENV/bin/localstripe" ]; then
+  python3 -m venv "$PY_ENV"
+  "$PY_ENV/bin/pip" install -q 'localstripe==1.15.10' || { rm -rf "$PY_ENV"; [ "${CI:-}" = true ] && fail "could not install localstripe"; }
+fi
+if [ -x "$PY_ENV/bin/localstripe" ]; then
+  LS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "$PY_ENV/bin/localstripe" --port "$LS_PORT" >"$LOG_DIR/localstripe.log" 2>&1 &
+  LS_PID=$!
+  for _ in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$LS_PORT/v1/customers" -H "Authorization: Bearer sk_test_probe" 2>/dev/null && break; sleep 0.2; done
+  export LOCALSTRIPE_URL="http://127.0.0.1:$LS_PORT"
+  echo "localstripe at $LOCALSTRIPE_URL"
+else
+  echo "localstripe unavailable: its tests will be skipped"
 fi
 
 step "unit and integration tests (SQLite and PostgreSQL)"

@@ -10,6 +10,7 @@ mod health;
 mod http_basics;
 mod jobs;
 mod jobs_admin;
+mod localstripe;
 mod login;
 mod pages;
 mod sessions;
