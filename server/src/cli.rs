@@ -299,14 +299,14 @@ async fn audit_verify() -> ExitCode {
 }
 
 async fn worker(count: usize) -> ExitCode {
-    let (_, db) = match open_db().await {
+    let (config, db) = match open_db().await {
         Ok(v) => v,
         Err(code) => return code,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let handles = app::server::jobs::spawn_workers(
         db.clone(),
-        std::sync::Arc::new(app::server::jobs::registry()),
+        std::sync::Arc::new(app::server::jobs::registry(&config)),
         app::server::jobs::WorkerConfig::with_count(count.max(1)),
         stopped,
     );

@@ -87,7 +87,7 @@ impl Application {
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
         let workers = jobs::spawn_workers(
             self.state.db.clone(),
-            std::sync::Arc::new(jobs::registry()),
+            std::sync::Arc::new(jobs::registry(&self.state.config)),
             jobs::WorkerConfig::with_count(self.state.config.worker_count),
             workers_stopped,
         );

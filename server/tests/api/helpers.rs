@@ -355,7 +355,7 @@ impl TestApp {
     /// Runs every due job with the real registry, as a worker would; returns the outcomes.
     pub async fn run_due_jobs(&self) -> Vec<(String, app::server::jobs::RunOutcome)> {
         use app::server::jobs;
-        let registry = jobs::registry();
+        let registry = jobs::registry(&self.state.config);
         let policy = jobs::RetryPolicy::default();
         let now = chrono::Utc::now().timestamp_millis() + 1;
         let mut ran = Vec::new();

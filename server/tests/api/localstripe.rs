@@ -7,7 +7,10 @@ use crate::both_backends;
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 use std::time::{Duration, Instant};
 
-both_backends!(localstripe_deliveries_fill_the_mirror);
+both_backends!(
+    localstripe_deliveries_fill_the_mirror,
+    with_an_api_key_processing_applies_the_current_state,
+);
 
 const KEY: &str = "sk_test_localstripe_0000000001";
 
@@ -164,4 +167,112 @@ async fn localstripe_deliveries_fill_the_mirror(backend: Backend) {
             .await
             .unwrap();
     assert_eq!(mirrored_email.as_deref(), Some(email.as_str()));
+}
+
+async fn wait_for_events(app: &TestApp, customer: &str, want: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM stripe_events WHERE stripe_customer_id = $1")
+                .bind(customer)
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        if n as usize >= want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "only {n} events for {customer}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn with_an_api_key_processing_applies_the_current_state(backend: Backend) {
+    let Some(ls) = base() else {
+        return;
+    };
+    let secret = format!("whsec_ls_{}", uuid::Uuid::new_v4().simple());
+    let (s, api) = (secret.clone(), ls.clone());
+    let Some(app) = spawn_app_with(backend, move |v| {
+        v.insert("STRIPE_WEBHOOK_SECRET".into(), s);
+        v.insert("STRIPE_API_KEY".into(), KEY.into());
+        v.insert("STRIPE_API_BASE".into(), api);
+    })
+    .await
+    else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let hook = uuid::Uuid::new_v4().simple().to_string();
+    http.post(format!("{ls}/_config/webhooks/{hook}"))
+        .form(&[("url", app.url("/api/webhooks/stripe")), ("secret", secret)])
+        .send()
+        .await
+        .unwrap();
+    let first = format!("first-{}@example.com", uuid::Uuid::new_v4().simple());
+    let customer = create(
+        &http,
+        format!("{ls}/v1/customers"),
+        &[("email", first.as_str())],
+    )
+    .await;
+    let cus = customer["id"].as_str().unwrap().to_string();
+    let second = format!("second-{}@example.com", uuid::Uuid::new_v4().simple());
+    create(
+        &http,
+        format!("{ls}/v1/customers/{cus}"),
+        &[("email", second.as_str())],
+    )
+    .await;
+    wait_for_events(&app, &cus, 2).await;
+    app.run_due_jobs().await;
+    let email = |app: &TestApp| {
+        let db = app.state.db.clone();
+        let cus = cus.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT email FROM stripe_customers WHERE id = $1",
+            )
+            .bind(cus)
+            .fetch_one(db.pool())
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(email(&app).await.as_deref(), Some(second.as_str()));
+
+    // Change it at Stripe, then at once (localstripe delivers a second later) replay the old
+    // customer.created: its snapshot says `first`; only a fetch can know `third`.
+    let third = format!("third-{}@example.com", uuid::Uuid::new_v4().simple());
+    create(
+        &http,
+        format!("{ls}/v1/customers/{cus}"),
+        &[("email", third.as_str())],
+    )
+    .await;
+    let created: String = sqlx::query_scalar(
+        "SELECT id FROM stripe_events WHERE stripe_customer_id = $1 AND event_type = 'customer.created'",
+    )
+    .bind(&cus)
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    app::server::stripe::webhooks::replay(
+        &app.state.db,
+        &app::server::actor::Actor::System,
+        &Default::default(),
+        &created,
+        now,
+    )
+    .await
+    .unwrap();
+    let ran = app.run_due_jobs().await;
+    assert!(ran
+        .iter()
+        .all(|(_, o)| *o == app::server::jobs::RunOutcome::Succeeded));
+    assert_eq!(
+        email(&app).await.as_deref(),
+        Some(third.as_str()),
+        "fetched, not the stale snapshot"
+    );
 }

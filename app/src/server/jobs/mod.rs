@@ -16,9 +16,9 @@ pub use worker::{liveness, spawn_workers, WorkerConfig};
 
 /// Handlers by kind. Each later feature (webhook processing, CRM sync, enrichment, refunds)
 /// registers its kinds here, so this is the one list of what the queue can run.
-pub fn registry() -> Registry {
+pub fn registry(config: &crate::server::Config) -> Registry {
     use crate::server::stripe;
-    Registry::new().register(stripe::PROCESS_EVENT, stripe::ProcessEvent)
+    Registry::new().register(stripe::PROCESS_EVENT, stripe::ProcessEvent::new(config))
 }
 
 /// Job statuses as stored (the names come from the one enum the UI shares).

@@ -1,5 +1,6 @@
 //! Stripe: verified webhooks in, a local billing mirror, backfill, re-sync and refunds out.
 
+pub mod api;
 pub mod event;
 pub mod handled;
 pub mod ingest;

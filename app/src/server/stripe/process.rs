@@ -1,13 +1,54 @@
 //! The `stripe.process_event` job: apply a stored event to the mirror, exactly once in effect.
 //! Processing an event twice (a retry after a crash, a replay) writes the same rows and
 //! timeline ids again, so the result is the same.
+//!
+//! Stripe says to treat an event as a hint: with an API key configured the object is fetched
+//! again and its current state applied; without one (demo, tests) the snapshot in the event
+//! is applied, and the version rule keeps an older snapshot from overwriting newer state.
 
+use super::api::{resource_path, ApiError, StripeApi};
 use super::{mirror, EventEnvelope};
 use crate::server::db::Db;
 use crate::server::jobs::{JobError, JobHandler};
+use crate::server::Config;
 use async_trait::async_trait;
 
-pub struct ProcessEvent;
+pub struct ProcessEvent {
+    api: Option<StripeApi>,
+}
+
+impl ProcessEvent {
+    pub fn new(config: &Config) -> Self {
+        let api = config.stripe_api_key.as_ref().and_then(|key| {
+            StripeApi::new(key.secret(), &config.stripe_api_base)
+                .map_err(|e| tracing::error!(error = %e, "Stripe API client not available; applying event snapshots"))
+                .ok()
+        });
+        ProcessEvent { api }
+    }
+
+    fn event_id(payload: &serde_json::Value) -> Option<&str> {
+        payload.get("event_id").and_then(|v| v.as_str())
+    }
+
+    /// The object's current state from Stripe, or None to apply the snapshot (no API key, an
+    /// object type we do not fetch, or one Stripe no longer has, e.g. a deleted customer).
+    async fn current(&self, event: &EventEnvelope) -> Result<Option<serde_json::Value>, JobError> {
+        let (Some(api), Some(kind), Some(id)) = (&self.api, &event.object_type, &event.object_id)
+        else {
+            return Ok(None);
+        };
+        if resource_path(kind).is_none() || event.kind.ends_with(".deleted") {
+            return Ok(None);
+        }
+        match api.retrieve(kind, id).await {
+            Ok(object) => Ok(Some(object)),
+            Err(ApiError::NotFound) => Ok(None),
+            Err(e) if e.is_transient() => Err(JobError::transient(e.to_string())),
+            Err(e) => Err(JobError::Permanent(e.to_string())),
+        }
+    }
+}
 
 fn transient(e: sqlx::Error) -> JobError {
     JobError::transient(format!("database: {e}"))
@@ -35,19 +76,12 @@ impl JobHandler for ProcessEvent {
                 "event {event_id} is not stored"
             )));
         };
+        let event = EventEnvelope::parse(raw.as_bytes())
+            .map_err(|e| JobError::Permanent(format!("stored event cannot be read: {e}")))?;
+        let current = self.current(&event).await?;
         let now = chrono::Utc::now().timestamp_millis();
-        let event = match EventEnvelope::parse(raw.as_bytes()) {
-            Ok(e) => e,
-            Err(e) => {
-                let message = format!("stored event cannot be read: {e}");
-                mark(db, event_id, "failed", Some(&message), now)
-                    .await
-                    .map_err(transient)?;
-                return Err(JobError::Permanent(message));
-            }
-        };
         let mut tx = db.begin().await.map_err(transient)?;
-        mirror::apply_event(&mut tx, &event, now)
+        mirror::apply_event(&mut tx, &event, current.as_ref(), now)
             .await
             .map_err(transient)?;
         sqlx::query(
@@ -62,6 +96,7 @@ impl JobHandler for ProcessEvent {
         Ok(())
     }
 
+    /// Gave up: the event shows as failed, with the reason, until someone replays it.
     async fn on_dead(
         &self,
         db: &Db,
@@ -69,43 +104,15 @@ impl JobHandler for ProcessEvent {
         payload: serde_json::Value,
         error: &str,
     ) -> Result<(), sqlx::Error> {
-        match Self::event_id(&payload) {
-            Some(id) => {
-                mark(
-                    db,
-                    id,
-                    "failed",
-                    Some(error),
-                    chrono::Utc::now().timestamp_millis(),
-                )
-                .await
-            }
-            None => Ok(()),
-        }
+        let Some(id) = Self::event_id(&payload) else {
+            return Ok(());
+        };
+        sqlx::query("UPDATE stripe_events SET status = 'failed', status_reason = $1, updated_at = $2 WHERE id = $3")
+            .bind(error)
+            .bind(chrono::Utc::now().timestamp_millis())
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+        Ok(())
     }
-}
-
-impl ProcessEvent {
-    fn event_id(payload: &serde_json::Value) -> Option<&str> {
-        payload.get("event_id").and_then(|v| v.as_str())
-    }
-}
-
-async fn mark(
-    db: &Db,
-    event_id: &str,
-    status: &str,
-    reason: Option<&str>,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE stripe_events SET status = $1, status_reason = $2, updated_at = $3 WHERE id = $4",
-    )
-    .bind(status)
-    .bind(reason)
-    .bind(now)
-    .bind(event_id)
-    .execute(db.pool())
-    .await?;
-    Ok(())
 }

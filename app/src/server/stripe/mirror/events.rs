@@ -43,12 +43,18 @@ fn headline(kind: &str) -> Option<&'static str> {
     })
 }
 
+/// Applies `event`. `current` is the object as just fetched from Stripe (when an API key is
+/// configured); it replaces the event's snapshot and counts as newer than any snapshot.
 pub async fn apply(
     tx: &mut Tx,
     event: &EventEnvelope,
+    current: Option<&serde_json::Value>,
     now_ms: i64,
 ) -> Result<Applied, sqlx::Error> {
-    let row = to_row(&event.object, event.created);
+    let row = match current {
+        Some(object) => to_row(object, now_ms / 1000),
+        None => to_row(&event.object, event.created),
+    };
     let written = match &row {
         Some(row) => upsert(tx, row, now_ms).await?,
         None => false,

@@ -1,0 +1,178 @@
+//! Calls to Stripe's API through async-stripe's client (auth, API version header,
+//! Idempotency-Key). Objects come back as JSON and go through the same mappers as webhook
+//! snapshots, so one version rule covers both and old API versions (localstripe) still read.
+
+use crate::server::secret::Secret;
+use serde_json::Value;
+use stripe_client_core::{IdempotencyKey, RequestBuilder, RequestStrategy, StripeMethod};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    /// 429: try again later (the job queue backs off).
+    #[error("Stripe is rate limiting us (429)")]
+    RateLimited,
+    #[error("Stripe answered {0}")]
+    Server(u16),
+    #[error("no such object at Stripe")]
+    NotFound,
+    /// A request Stripe refuses as is (validation, over-refund…): retrying cannot help.
+    #[error("Stripe refused the request ({status}): {message}")]
+    Refused { status: u16, message: String },
+    #[error("could not reach Stripe: {0}")]
+    Network(String),
+    #[error("unexpected answer from Stripe: {0}")]
+    Decode(String),
+}
+
+impl ApiError {
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ApiError::RateLimited | ApiError::Server(_) | ApiError::Network(_)
+        )
+    }
+}
+
+fn classify(e: stripe::StripeError) -> ApiError {
+    match e {
+        stripe::StripeError::Stripe(err, status) => match status {
+            429 => ApiError::RateLimited,
+            404 => ApiError::NotFound,
+            s if s >= 500 => ApiError::Server(s),
+            s => ApiError::Refused {
+                status: s,
+                message: err.message.clone().unwrap_or_else(|| "no message".into()),
+            },
+        },
+        stripe::StripeError::JSONDeserialize(m) => ApiError::Decode(m),
+        stripe::StripeError::Timeout => ApiError::Network("timed out".into()),
+        stripe::StripeError::ClientError(m) | stripe::StripeError::ConfigError(m) => {
+            ApiError::Network(m)
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct StripeApi {
+    client: stripe::Client,
+}
+
+impl std::fmt::Debug for StripeApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StripeApi")
+    }
+}
+
+/// The list endpoint and single-object path for each mirrored object type.
+pub fn resource_path(object_type: &str) -> Option<&'static str> {
+    Some(match object_type {
+        "customer" => "/customers",
+        "subscription" => "/subscriptions",
+        "invoice" => "/invoices",
+        "charge" => "/charges",
+        "refund" => "/refunds",
+        "dispute" => "/disputes",
+        _ => return None,
+    })
+}
+
+impl StripeApi {
+    pub fn new(key: &Secret, base: &str) -> Result<Self, ApiError> {
+        let base = if base.ends_with('/') {
+            base.to_string()
+        } else {
+            format!("{base}/")
+        };
+        let client = stripe::ClientBuilder::new(key.expose())
+            .url(base)
+            .build()
+            .map_err(classify)?;
+        Ok(StripeApi { client })
+    }
+
+    async fn send(
+        &self,
+        req: RequestBuilder,
+        strategy: RequestStrategy,
+    ) -> Result<Value, ApiError> {
+        let raw: miniserde::json::Value = req
+            .customize::<miniserde::json::Value>()
+            .request_strategy(strategy)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        serde_json::from_str(&miniserde::json::to_string(&raw))
+            .map_err(|e| ApiError::Decode(e.to_string()))
+    }
+
+    /// GET one object, e.g. ("subscription", "sub_1").
+    pub async fn retrieve(&self, object_type: &str, id: &str) -> Result<Value, ApiError> {
+        let path = resource_path(object_type).ok_or(ApiError::NotFound)?;
+        if id.is_empty()
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(ApiError::NotFound);
+        }
+        self.send(
+            RequestBuilder::new(StripeMethod::Get, format!("{path}/{id}")),
+            RequestStrategy::Once,
+        )
+        .await
+    }
+
+    /// One page of a list, oldest cursor first: (objects, has_more).
+    pub async fn list_page(
+        &self,
+        object_type: &str,
+        starting_after: Option<&str>,
+        customer: Option<&str>,
+        limit: u8,
+    ) -> Result<(Vec<Value>, bool), ApiError> {
+        let path = resource_path(object_type).ok_or(ApiError::NotFound)?;
+        let mut query: Vec<(&str, String)> = vec![("limit", limit.to_string())];
+        if let Some(after) = starting_after {
+            query.push(("starting_after", after.to_string()));
+        }
+        if let Some(c) = customer {
+            query.push(("customer", c.to_string()));
+        }
+        if object_type == "subscription" {
+            // The default hides canceled subscriptions; the mirror wants them all.
+            query.push(("status", "all".into()));
+        }
+        let page = self
+            .send(
+                RequestBuilder::new(StripeMethod::Get, path).query(&query),
+                RequestStrategy::Once,
+            )
+            .await?;
+        let data = page
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .ok_or_else(|| ApiError::Decode("a list without data".into()))?;
+        let has_more = page
+            .get("has_more")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        Ok((data, has_more))
+    }
+
+    /// POST a form with an Idempotency-Key, so a retry can never act twice.
+    pub async fn post_idempotent(
+        &self,
+        path: &str,
+        form: &[(&str, String)],
+        idempotency_key: &str,
+    ) -> Result<Value, ApiError> {
+        let key = IdempotencyKey::new(idempotency_key)
+            .map_err(|e| ApiError::Decode(format!("idempotency key: {e:?}")))?;
+        self.send(
+            RequestBuilder::new(StripeMethod::Post, path).form(&form),
+            RequestStrategy::Idempotent(key),
+        )
+        .await
+    }
+}
