@@ -52,6 +52,16 @@ pub enum Command {
         #[arg(long, default_value_t = 2)]
         count: usize,
     },
+    /// Copy customers, subscriptions, invoices, charges and refunds from Stripe into the
+    /// mirror. Resumes an interrupted run where it stopped; running it again changes nothing.
+    StripeBackfill {
+        /// Forget saved positions and start from the first page.
+        #[arg(long)]
+        restart: bool,
+        /// Objects per list request (Stripe allows 1 to 100).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
+        page_size: u8,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -88,6 +98,9 @@ pub fn main() -> ExitCode {
             Command::CreateAdmin { email, name } => create_staff(&email, &name, "admin").await,
             Command::CreateStaff { email, role, name } => create_staff(&email, &name, &role).await,
             Command::Worker { count } => worker(count).await,
+            Command::StripeBackfill { restart, page_size } => {
+                stripe_backfill(restart, page_size).await
+            }
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify().await,
@@ -340,4 +353,71 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
+    use app::server::stripe::{api::StripeApi, backfill};
+    let (config, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let Some(key) = &config.stripe_api_key else {
+        eprintln!("error: STRIPE_API_KEY is not set; the backfill reads from Stripe's API");
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let api = match StripeApi::new(key.secret(), &config.stripe_api_base) {
+        Ok(api) => api,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if restart {
+        if let Err(e) = backfill::reset(&db).await {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .expect("static template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    // Rate limits and outages pause and resume from the saved cursor; other errors stop.
+    let mut pause = std::time::Duration::from_secs(1);
+    for _ in 0..8 {
+        let result = backfill::run(&db, &api, page_size, None, |p| {
+            bar.set_message(format!(
+                "{}: page {}, {} objects{}",
+                p.resource,
+                p.pages,
+                p.objects,
+                if p.done { " — done" } else { "" }
+            ));
+        })
+        .await;
+        match result {
+            Ok(all) => {
+                bar.finish_and_clear();
+                for p in all {
+                    println!("{:<13} {} objects", p.resource, p.objects);
+                }
+                return ExitCode::SUCCESS;
+            }
+            Err(backfill::BackfillError::Api(e)) if e.is_transient() => {
+                bar.println(format!("{e}; resuming in {} s", pause.as_secs()));
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(60));
+            }
+            Err(e) => {
+                bar.finish_and_clear();
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    eprintln!("error: Stripe kept refusing; run again later to resume");
+    ExitCode::FAILURE
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 both_backends!(
     localstripe_deliveries_fill_the_mirror,
     with_an_api_key_processing_applies_the_current_state,
+    backfill_pages_resumes_and_changes_nothing_the_second_time,
 );
 
 const KEY: &str = "sk_test_localstripe_0000000001";
@@ -124,7 +125,13 @@ async fn localstripe_deliveries_fill_the_mirror(backend: Backend) {
     .await;
     assert_eq!(sub["status"], "active");
 
-    // localstripe delivers about a second after each change.
+    // localstripe delivers about a second after each change, in no promised order.
+    wait_for_events(
+        &app,
+        &cus,
+        &["customer.created", "customer.subscription.created"],
+    )
+    .await;
     let deadline = Instant::now() + Duration::from_secs(20);
     while state_of(&app, &cus).await.as_deref() != Some("active") {
         assert!(
@@ -169,19 +176,21 @@ async fn localstripe_deliveries_fill_the_mirror(backend: Backend) {
     assert_eq!(mirrored_email.as_deref(), Some(email.as_str()));
 }
 
-async fn wait_for_events(app: &TestApp, customer: &str, want: usize) {
+/// Waits until localstripe has delivered each of `types` for `customer` at least once.
+async fn wait_for_events(app: &TestApp, customer: &str, types: &[&str]) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM stripe_events WHERE stripe_customer_id = $1")
-                .bind(customer)
-                .fetch_one(app.state.db.pool())
-                .await
-                .unwrap();
-        if n as usize >= want {
+        let got: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT event_type FROM stripe_events WHERE stripe_customer_id = $1",
+        )
+        .bind(customer)
+        .fetch_all(app.state.db.pool())
+        .await
+        .unwrap();
+        if types.iter().all(|t| got.iter().any(|g| g == t)) {
             return;
         }
-        assert!(Instant::now() < deadline, "only {n} events for {customer}");
+        assert!(Instant::now() < deadline, "for {customer} only {got:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -223,7 +232,7 @@ async fn with_an_api_key_processing_applies_the_current_state(backend: Backend) 
         &[("email", second.as_str())],
     )
     .await;
-    wait_for_events(&app, &cus, 2).await;
+    wait_for_events(&app, &cus, &["customer.created", "customer.updated"]).await;
     app.run_due_jobs().await;
     let email = |app: &TestApp| {
         let db = app.state.db.clone();
@@ -274,5 +283,162 @@ async fn with_an_api_key_processing_applies_the_current_state(backend: Backend) 
         email(&app).await.as_deref(),
         Some(third.as_str()),
         "fetched, not the stale snapshot"
+    );
+}
+
+/// The mirrored customers among `ids`, as (id, email, account state), sorted.
+async fn mirrored(app: &TestApp, ids: &[String]) -> Vec<(String, Option<String>, String)> {
+    let mut out = Vec::new();
+    for id in ids {
+        let row: Option<(String, Option<String>, String)> = sqlx::query_as(
+            "SELECT s.id, s.email, c.account_state FROM stripe_customers s JOIN customers c ON c.id = s.customer_id WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(app.state.db.pool())
+        .await
+        .unwrap();
+        out.extend(row);
+    }
+    out.sort();
+    out
+}
+
+async fn backfill_pages_resumes_and_changes_nothing_the_second_time(backend: Backend) {
+    use app::server::stripe::{api::StripeApi, backfill};
+    let Some(ls) = base() else {
+        return;
+    };
+    let Some(app) = spawn_app_with(backend, |_| {}).await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let plan = format!("basic-{}", backend.name());
+    let _ = http
+        .post(format!("{ls}/v1/plans"))
+        .bearer_auth(KEY)
+        .form(&[
+            ("id", plan.as_str()),
+            ("amount", "900"),
+            ("currency", "usd"),
+            ("interval", "month"),
+            ("product[name]", "Basic"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let email = format!("bf{i}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let c = create(
+            &http,
+            format!("{ls}/v1/customers"),
+            &[("email", email.as_str())],
+        )
+        .await;
+        ids.push(c["id"].as_str().unwrap().to_string());
+    }
+    let token = create(
+        &http,
+        format!("{ls}/v1/tokens"),
+        &[
+            ("card[number]", "4242424242424242"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2030"),
+            ("card[cvc]", "123"),
+        ],
+    )
+    .await;
+    create(
+        &http,
+        format!("{ls}/v1/customers/{}/sources", ids[0]),
+        &[("source", token["id"].as_str().unwrap())],
+    )
+    .await;
+    create(
+        &http,
+        format!("{ls}/v1/subscriptions"),
+        &[
+            ("customer", ids[0].as_str()),
+            ("items[0][plan]", plan.as_str()),
+        ],
+    )
+    .await;
+
+    let api = StripeApi::new(&app::server::secret::Secret::new(KEY), &ls).unwrap();
+    let db = &app.state.db;
+    // Interrupted after two pages of two: the cursor is kept.
+    let mut seen = 0;
+    let partial = backfill::run(db, &api, 2, Some(2), |_| seen += 1)
+        .await
+        .unwrap();
+    assert_eq!(seen, 2);
+    assert!(!partial.last().unwrap().done);
+    let cursor: Option<String> =
+        sqlx::query_scalar("SELECT cursor FROM stripe_backfill WHERE resource = 'customer'")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+    assert!(cursor.is_some(), "resume point saved");
+    // Resumed to the end.
+    let all = backfill::run(db, &api, 2, None, |_| {}).await.unwrap();
+    assert!(all.iter().all(|p| p.done), "{all:?}");
+    let first = mirrored(&app, &ids).await;
+    assert_eq!(first.len(), 3, "every customer mirrored: {first:?}");
+    assert!(
+        first
+            .iter()
+            .any(|(id, _, state)| *id == ids[0] && state == "active"),
+        "{first:?}"
+    );
+    // Nothing left to do; a full restart lands on the same mirror.
+    let again = backfill::run(db, &api, 2, None, |_| {}).await.unwrap();
+    assert!(again.iter().all(|p| p.pages == 0));
+    backfill::reset(db).await.unwrap();
+    backfill::run(db, &api, 100, None, |_| {}).await.unwrap();
+    assert_eq!(mirrored(&app, &ids).await, first);
+}
+
+#[test]
+fn the_backfill_command_reports_each_resource_and_needs_a_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |key: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerline"));
+        cmd.env_clear()
+            .current_dir(dir.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(
+                "DATABASE_URL",
+                format!("sqlite://{}/bf.db", dir.path().display()),
+            )
+            .args(["stripe-backfill", "--page-size", "50"]);
+        if let (Some(k), Some(ls)) = (key, base()) {
+            cmd.env("STRIPE_API_KEY", k).env("STRIPE_API_BASE", ls);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("STRIPE_API_KEY is not set"));
+    if base().is_none() {
+        return;
+    }
+    let out = run(Some(KEY));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for resource in ["customer", "subscription", "invoice", "charge", "refund"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(resource) && l.ends_with("objects")),
+            "{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains(KEY) && !String::from_utf8_lossy(&out.stderr).contains(KEY),
+        "the key never shows"
     );
 }

@@ -4,6 +4,7 @@
 
 use crate::server::secret::Secret;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use stripe_client_core::{IdempotencyKey, RequestBuilder, RequestStrategy, StripeMethod};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +45,11 @@ fn classify(e: stripe::StripeError) -> ApiError {
                 message: err.message.clone().unwrap_or_else(|| "no message".into()),
             },
         },
+        // async-stripe drops the status when an error body is not Stripe's JSON (a proxy's
+        // 502 page, say): treat it as a server-side failure worth retrying.
+        stripe::StripeError::JSONDeserialize(m) if m.contains("Stripe error") => {
+            ApiError::Server(0)
+        }
         stripe::StripeError::JSONDeserialize(m) => ApiError::Decode(m),
         stripe::StripeError::Timeout => ApiError::Network("timed out".into()),
         stripe::StripeError::ClientError(m) | stripe::StripeError::ConfigError(m) => {
@@ -131,16 +137,17 @@ impl StripeApi {
         limit: u8,
     ) -> Result<(Vec<Value>, bool), ApiError> {
         let path = resource_path(object_type).ok_or(ApiError::NotFound)?;
-        let mut query: Vec<(&str, String)> = vec![("limit", limit.to_string())];
+        // A map: serde_qs writes it as key=value pairs (a Vec of tuples becomes an array).
+        let mut query = BTreeMap::from([("limit", limit.to_string())]);
         if let Some(after) = starting_after {
-            query.push(("starting_after", after.to_string()));
+            query.insert("starting_after", after.to_string());
         }
         if let Some(c) = customer {
-            query.push(("customer", c.to_string()));
+            query.insert("customer", c.to_string());
         }
         if object_type == "subscription" {
             // The default hides canceled subscriptions; the mirror wants them all.
-            query.push(("status", "all".into()));
+            query.insert("status", "all".into());
         }
         let page = self
             .send(
@@ -164,13 +171,13 @@ impl StripeApi {
     pub async fn post_idempotent(
         &self,
         path: &str,
-        form: &[(&str, String)],
+        form: &BTreeMap<&str, String>,
         idempotency_key: &str,
     ) -> Result<Value, ApiError> {
         let key = IdempotencyKey::new(idempotency_key)
             .map_err(|e| ApiError::Decode(format!("idempotency key: {e:?}")))?;
         self.send(
-            RequestBuilder::new(StripeMethod::Post, path).form(&form),
+            RequestBuilder::new(StripeMethod::Post, path).form(form),
             RequestStrategy::Idempotent(key),
         )
         .await

@@ -1,6 +1,7 @@
 //! Stripe: verified webhooks in, a local billing mirror, backfill, re-sync and refunds out.
 
 pub mod api;
+pub mod backfill;
 pub mod event;
 pub mod handled;
 pub mod ingest;

@@ -2,7 +2,8 @@
 //! stored), the customer link, a timeline entry for what staff care about, and the derived
 //! account state — all in the caller's transaction.
 
-use super::{customers, objects::to_row, upsert};
+use super::objects::{to_row, Row};
+use super::{customers, upsert};
 use crate::domain::AccountState;
 use crate::server::db::Tx;
 use crate::server::services::timeline;
@@ -55,41 +56,14 @@ pub async fn apply(
         Some(object) => to_row(object, now_ms / 1000),
         None => to_row(&event.object, event.created),
     };
-    let written = match &row {
-        Some(row) => upsert(tx, row, now_ms).await?,
-        None => false,
-    };
-    // Refunds and disputes name a charge, not a customer: find it through the mirrored charge.
-    let stripe_customer = match (&event.stripe_customer, &row) {
-        (Some(c), _) => Some(c.clone()),
-        (None, Some(r)) if matches!(r.table, "stripe_refunds" | "stripe_disputes") => {
-            match r.get_s("charge_id") {
-                Some(charge) => sqlx::query_scalar::<_, Option<String>>(
-                    "SELECT stripe_customer_id FROM stripe_charges WHERE id = $1",
-                )
-                .bind(charge)
-                .fetch_optional(&mut **tx)
-                .await?
-                .flatten(),
-                None => None,
-            }
-        }
-        _ => None,
-    };
-    let Some(stripe_customer) = stripe_customer else {
+    let (written, customer_id) =
+        store(tx, row.as_ref(), event.stripe_customer.as_deref(), now_ms).await?;
+    let Some(customer_id) = customer_id else {
         return Ok(Applied {
             written,
             ..Default::default()
         });
     };
-    let customer_id = customers::link(tx, &stripe_customer, now_ms).await?;
-    if let Some(r) = row
-        .as_ref()
-        .filter(|r| r.table == "stripe_customers" && written)
-    {
-        customers::fill_contact(tx, &customer_id, r.get_s("name"), r.get_s("email"), now_ms)
-            .await?;
-    }
     let at_ms = event.created * 1000;
     if let Some(text) = headline(&event.kind) {
         let amount = row.as_ref().and_then(|r| match r.table {
@@ -126,19 +100,82 @@ pub async fn apply(
         )
         .await?;
     }
-    let state_change = customers::refresh_state(tx, &customer_id, now_ms).await?;
-    if let Some((before, after)) = state_change {
+    let state_change = refresh_state(
+        tx,
+        &customer_id,
+        at_ms,
+        &format!("tl_state_{}", event.id.as_str()),
+        now_ms,
+    )
+    .await?;
+    Ok(Applied {
+        written,
+        customer_id: Some(customer_id),
+        state_change,
+    })
+}
+
+/// Writes `row` (if not older than what is stored) and links the Stripe customer it belongs to
+/// (`stripe_customer`, or for refunds and disputes the customer of their mirrored charge).
+/// Returns whether the row was written and the internal customer id.
+pub async fn store(
+    tx: &mut Tx,
+    row: Option<&Row>,
+    stripe_customer: Option<&str>,
+    now_ms: i64,
+) -> Result<(bool, Option<String>), sqlx::Error> {
+    let written = match row {
+        Some(row) => upsert(tx, row, now_ms).await?,
+        None => false,
+    };
+    let stripe_customer = match (stripe_customer, row) {
+        (Some(c), _) => Some(c.to_string()),
+        (None, Some(r)) if matches!(r.table, "stripe_refunds" | "stripe_disputes") => {
+            match r.get_s("charge_id") {
+                Some(charge) => sqlx::query_scalar::<_, Option<String>>(
+                    "SELECT stripe_customer_id FROM stripe_charges WHERE id = $1",
+                )
+                .bind(charge)
+                .fetch_optional(&mut **tx)
+                .await?
+                .flatten(),
+                None => None,
+            }
+        }
+        _ => None,
+    };
+    let Some(stripe_customer) = stripe_customer else {
+        return Ok((written, None));
+    };
+    let customer_id = customers::link(tx, &stripe_customer, now_ms).await?;
+    if let Some(r) = row.filter(|r| r.table == "stripe_customers" && written) {
+        customers::fill_contact(tx, &customer_id, r.get_s("name"), r.get_s("email"), now_ms)
+            .await?;
+    }
+    Ok((written, Some(customer_id)))
+}
+
+/// Re-derives the account state; a change becomes a timeline entry with id `entry_id`.
+pub async fn refresh_state(
+    tx: &mut Tx,
+    customer_id: &str,
+    at_ms: i64,
+    entry_id: &str,
+    now_ms: i64,
+) -> Result<Option<(AccountState, AccountState)>, sqlx::Error> {
+    let change = customers::refresh_state(tx, customer_id, now_ms).await?;
+    if let Some((before, after)) = change {
         timeline::record(
             tx,
             &timeline::Entry {
-                id: format!("tl_state_{}", event.id.as_str()),
-                customer_id: &customer_id,
+                id: entry_id.to_string(),
+                customer_id,
                 at_ms,
                 source: "billing",
                 kind: "account.state_changed",
                 summary: format!("Account {} → {}", before.label(), after.label()),
                 ref_type: Some("customer"),
-                ref_id: Some(&customer_id),
+                ref_id: Some(customer_id),
                 amount: None,
                 currency: None,
             },
@@ -146,9 +183,5 @@ pub async fn apply(
         )
         .await?;
     }
-    Ok(Applied {
-        written,
-        customer_id: Some(customer_id),
-        state_change,
-    })
+    Ok(change)
 }

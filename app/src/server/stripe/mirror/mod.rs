@@ -8,4 +8,4 @@ mod fields;
 pub mod objects;
 
 pub use apply::upsert;
-pub use events::{apply as apply_event, Applied};
+pub use events::{apply as apply_event, refresh_state, store, Applied};
