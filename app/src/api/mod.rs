@@ -6,6 +6,7 @@ pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 
 pub mod audit;
 pub mod auth;
+pub mod billing;
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx;
 pub mod jobs;
@@ -15,6 +16,7 @@ pub mod webhooks;
 
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
+pub use billing::{resync_customer, ResyncCustomer};
 pub use jobs::{
     cancel_job, get_job_counts, get_job_detail, get_job_list, retry_job, CancelJob, GetJobCounts,
     GetJobDetail, GetJobList, RetryJob,

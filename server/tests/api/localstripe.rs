@@ -11,6 +11,7 @@ both_backends!(
     localstripe_deliveries_fill_the_mirror,
     with_an_api_key_processing_applies_the_current_state,
     backfill_pages_resumes_and_changes_nothing_the_second_time,
+    resync_fetches_one_customer_and_audits_the_diff,
 );
 
 const KEY: &str = "sk_test_localstripe_0000000001";
@@ -37,6 +38,55 @@ async fn create(client: &reqwest::Client, url: String, form: &[(&str, &str)]) ->
     let body: serde_json::Value = res.json().await.unwrap();
     assert!(status.is_success(), "{status}: {body}");
     body
+}
+
+/// Creates a plan (unless it exists), then gives `customer` a card and an active subscription
+/// to it at localstripe.
+async fn subscribe(
+    http: &reqwest::Client,
+    ls: &str,
+    customer: &str,
+    plan: &str,
+    amount: &str,
+    currency: &str,
+) {
+    let _ = http
+        .post(format!("{ls}/v1/plans"))
+        .bearer_auth(KEY)
+        .form(&[
+            ("id", plan),
+            ("amount", amount),
+            ("currency", currency),
+            ("interval", "month"),
+            ("product[name]", plan),
+        ])
+        .send()
+        .await
+        .unwrap(); // a 409 when an earlier run against this localstripe made it
+    let token = create(
+        http,
+        format!("{ls}/v1/tokens"),
+        &[
+            ("card[number]", "4242424242424242"),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2030"),
+            ("card[cvc]", "123"),
+        ],
+    )
+    .await;
+    create(
+        http,
+        format!("{ls}/v1/customers/{customer}/sources"),
+        &[("source", token["id"].as_str().unwrap())],
+    )
+    .await;
+    let sub = create(
+        http,
+        format!("{ls}/v1/subscriptions"),
+        &[("customer", customer), ("items[0][plan]", plan)],
+    )
+    .await;
+    assert_eq!(sub["status"], "active");
 }
 
 async fn state_of(app: &TestApp, customer: &str) -> Option<String> {
@@ -76,19 +126,6 @@ async fn localstripe_deliveries_fill_the_mirror(backend: Backend) {
     assert!(res.status().is_success());
 
     let plan = format!("pro-{}", backend.name());
-    let _ = http
-        .post(format!("{ls}/v1/plans"))
-        .bearer_auth(KEY)
-        .form(&[
-            ("id", plan.as_str()),
-            ("amount", "2900"),
-            ("currency", "eur"),
-            ("interval", "month"),
-            ("product[name]", "Pro"),
-        ])
-        .send()
-        .await
-        .unwrap(); // may exist from an earlier run against the same localstripe
     let email = format!("ada-{}@example.com", uuid::Uuid::new_v4().simple());
     let customer = create(
         &http,
@@ -97,33 +134,7 @@ async fn localstripe_deliveries_fill_the_mirror(backend: Backend) {
     )
     .await;
     let cus = customer["id"].as_str().unwrap().to_string();
-    let token = create(
-        &http,
-        format!("{ls}/v1/tokens"),
-        &[
-            ("card[number]", "4242424242424242"),
-            ("card[exp_month]", "12"),
-            ("card[exp_year]", "2030"),
-            ("card[cvc]", "123"),
-        ],
-    )
-    .await;
-    create(
-        &http,
-        format!("{ls}/v1/customers/{cus}/sources"),
-        &[("source", token["id"].as_str().unwrap())],
-    )
-    .await;
-    let sub = create(
-        &http,
-        format!("{ls}/v1/subscriptions"),
-        &[
-            ("customer", cus.as_str()),
-            ("items[0][plan]", plan.as_str()),
-        ],
-    )
-    .await;
-    assert_eq!(sub["status"], "active");
+    subscribe(&http, &ls, &cus, &plan, "2900", "eur").await;
 
     // localstripe delivers about a second after each change, in no promised order.
     wait_for_events(
@@ -313,19 +324,6 @@ async fn backfill_pages_resumes_and_changes_nothing_the_second_time(backend: Bac
     };
     let http = reqwest::Client::new();
     let plan = format!("basic-{}", backend.name());
-    let _ = http
-        .post(format!("{ls}/v1/plans"))
-        .bearer_auth(KEY)
-        .form(&[
-            ("id", plan.as_str()),
-            ("amount", "900"),
-            ("currency", "usd"),
-            ("interval", "month"),
-            ("product[name]", "Basic"),
-        ])
-        .send()
-        .await
-        .unwrap();
     let mut ids = Vec::new();
     for i in 0..3 {
         let email = format!("bf{i}-{}@example.com", uuid::Uuid::new_v4().simple());
@@ -337,32 +335,7 @@ async fn backfill_pages_resumes_and_changes_nothing_the_second_time(backend: Bac
         .await;
         ids.push(c["id"].as_str().unwrap().to_string());
     }
-    let token = create(
-        &http,
-        format!("{ls}/v1/tokens"),
-        &[
-            ("card[number]", "4242424242424242"),
-            ("card[exp_month]", "12"),
-            ("card[exp_year]", "2030"),
-            ("card[cvc]", "123"),
-        ],
-    )
-    .await;
-    create(
-        &http,
-        format!("{ls}/v1/customers/{}/sources", ids[0]),
-        &[("source", token["id"].as_str().unwrap())],
-    )
-    .await;
-    create(
-        &http,
-        format!("{ls}/v1/subscriptions"),
-        &[
-            ("customer", ids[0].as_str()),
-            ("items[0][plan]", plan.as_str()),
-        ],
-    )
-    .await;
+    subscribe(&http, &ls, &ids[0], &plan, "900", "usd").await;
 
     let api = StripeApi::new(&app::server::secret::Secret::new(KEY), &ls).unwrap();
     let db = &app.state.db;
@@ -441,4 +414,84 @@ fn the_backfill_command_reports_each_resource_and_needs_a_key() {
         !stdout.contains(KEY) && !String::from_utf8_lossy(&out.stderr).contains(KEY),
         "the key never shows"
     );
+}
+
+async fn resync_fetches_one_customer_and_audits_the_diff(backend: Backend) {
+    use app::domain::Role;
+    let Some(ls) = base() else {
+        return;
+    };
+    let api_base = ls.clone();
+    let Some(app) = spawn_app_with(backend, move |v| {
+        v.insert("STRIPE_API_KEY".into(), KEY.into());
+        v.insert("STRIPE_API_BASE".into(), api_base);
+    })
+    .await
+    else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let plan = format!("team-{}", backend.name());
+    let email = format!("rs-{}@example.com", uuid::Uuid::new_v4().simple());
+    let c = create(
+        &http,
+        format!("{ls}/v1/customers"),
+        &[("email", email.as_str())],
+    )
+    .await;
+    let cus = c["id"].as_str().unwrap().to_string();
+    subscribe(&http, &ls, &cus, &plan, "4900", "usd").await;
+    // Known to us only by id (no webhook reached this app): the mirror is empty for it.
+    let mut tx = app.state.db.begin().await.unwrap();
+    let internal = app::server::stripe::mirror::customers::link(&mut tx, &cus, 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let (viewer, _) = app.sign_in(Role::Viewer).await;
+    let (status, _) = app
+        .call_fn(&viewer, "billing_resync", &[("customer_id", &internal)])
+        .await;
+    assert_eq!(status, 403);
+    let (billing, staff) = app.sign_in(Role::Billing).await;
+    let (status, body) = app
+        .call_fn(&billing, "billing_resync", &[("customer_id", &internal)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let changes: serde_json::Value = serde_json::from_str(body.as_str().unwrap()).unwrap();
+    assert_eq!(changes["account_state"]["before"], "none");
+    assert_eq!(changes["account_state"]["after"], "active");
+    assert_eq!(
+        changes[format!("stripe_customers:{cus}")]["after"][0],
+        email.as_str()
+    );
+    assert!(changes
+        .as_object()
+        .unwrap()
+        .keys()
+        .any(|k| k.starts_with("stripe_subscriptions:")));
+
+    let entries = crate::helpers::audit_entries(&app.state.db, "billing.resynced").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].actor_id.as_deref(), Some(staff.id.as_str()));
+    assert_eq!(entries[0].customer_id.as_deref(), Some(internal.as_str()));
+    assert!(
+        entries[0].details.contains("\"after\":\"active\""),
+        "{}",
+        entries[0].details
+    );
+
+    // Again: nothing changed, and that is what the diff says.
+    let (_, body) = app
+        .call_fn(&billing, "billing_resync", &[("customer_id", &internal)])
+        .await;
+    assert_eq!(body.as_str().unwrap(), "{}");
+    let (status, _) = app
+        .call_fn(
+            &billing,
+            "billing_resync",
+            &[("customer_id", "cust_missing")],
+        )
+        .await;
+    assert_eq!(status, 404);
 }

@@ -64,6 +64,10 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Requires(Permission::JobsRetry),
     ),
     (
+        "/api/fn/billing_resync",
+        Access::Requires(Permission::BillingSync),
+    ),
+    (
         "/api/fn/webhook_stats",
         Access::Requires(Permission::CustomerRead),
     ),

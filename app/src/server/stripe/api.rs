@@ -83,6 +83,14 @@ pub fn resource_path(object_type: &str) -> Option<&'static str> {
 }
 
 impl StripeApi {
+    /// The client for the configured key, or None without one (demo, tests without Stripe).
+    pub fn from_config(config: &crate::server::Config) -> Option<Self> {
+        let key = config.stripe_api_key.as_ref()?;
+        StripeApi::new(key.secret(), &config.stripe_api_base)
+            .map_err(|e| tracing::error!(error = %e, "Stripe API client not available"))
+            .ok()
+    }
+
     pub fn new(key: &Secret, base: &str) -> Result<Self, ApiError> {
         let base = if base.ends_with('/') {
             base.to_string()

@@ -55,6 +55,36 @@ async fn position(
     Ok((cursor, done != 0, objects))
 }
 
+/// Applies objects fetched from Stripe just now (so they count as the newest state) to the
+/// mirror, linking customers and re-deriving their account state.
+pub async fn apply_fetched(
+    tx: &mut crate::server::db::Tx,
+    resource: &str,
+    objects: &[serde_json::Value],
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    for object in objects {
+        let row = to_row(object, now_ms / 1000);
+        let stripe_customer = match resource {
+            "customer" => object.get("id"),
+            _ => object.get("customer"),
+        }
+        .and_then(|c| c.as_str().or_else(|| c.get("id").and_then(|i| i.as_str())));
+        let (_, customer) = mirror::store(tx, row.as_ref(), stripe_customer, now_ms).await?;
+        if let (Some(c), Some(id)) = (customer, object.get("id").and_then(|i| i.as_str())) {
+            mirror::refresh_state(
+                tx,
+                &c,
+                now_ms,
+                &format!("tl_state_fetch_{id}_{now_ms}"),
+                now_ms,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Applies one page and moves the cursor, together.
 async fn apply_page(
     db: &Db,
@@ -64,26 +94,7 @@ async fn apply_page(
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    for object in objects {
-        // Fetched now, so it counts as the newest state we know.
-        let row = to_row(object, now_ms / 1000);
-        let stripe_customer = match resource {
-            "customer" => object.get("id"),
-            _ => object.get("customer"),
-        }
-        .and_then(|c| c.as_str().or_else(|| c.get("id").and_then(|i| i.as_str())));
-        let (_, customer) = mirror::store(&mut tx, row.as_ref(), stripe_customer, now_ms).await?;
-        if let (Some(c), Some(id)) = (customer, object.get("id").and_then(|i| i.as_str())) {
-            mirror::refresh_state(
-                &mut tx,
-                &c,
-                now_ms,
-                &format!("tl_state_backfill_{id}_{now_ms}"),
-                now_ms,
-            )
-            .await?;
-        }
-    }
+    apply_fetched(&mut tx, resource, objects, now_ms).await?;
     let last = objects
         .last()
         .and_then(|o| o.get("id"))

@@ -19,12 +19,9 @@ pub struct ProcessEvent {
 
 impl ProcessEvent {
     pub fn new(config: &Config) -> Self {
-        let api = config.stripe_api_key.as_ref().and_then(|key| {
-            StripeApi::new(key.secret(), &config.stripe_api_base)
-                .map_err(|e| tracing::error!(error = %e, "Stripe API client not available; applying event snapshots"))
-                .ok()
-        });
-        ProcessEvent { api }
+        ProcessEvent {
+            api: StripeApi::from_config(config),
+        }
     }
 
     fn event_id(payload: &serde_json::Value) -> Option<&str> {
