@@ -21,3 +21,48 @@ pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnErro
         Err(e) => Err(refuse(http::StatusCode::CONFLICT, e.to_string())),
     }
 }
+
+/// Queues a full Stripe backfill (admin: settings.manage). Returns the job id.
+#[server(prefix = "/api/fn", endpoint = "billing_backfill_start")]
+pub async fn start_backfill() -> Result<String, ServerFnError> {
+    use crate::api::ctx::{internal, refuse};
+    let c = crate::api::ctx::ctx().await?;
+    if c.state.config.stripe_api_key.is_none() {
+        return Err(refuse(
+            http::StatusCode::CONFLICT,
+            "Set STRIPE_API_KEY first: the backfill reads from Stripe's API.",
+        ));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    match crate::server::stripe::backfill::start(&c.state.db, &c.actor, &c.meta, now).await {
+        Ok(Some(job)) => Ok(job),
+        Ok(None) => Err(refuse(
+            http::StatusCode::CONFLICT,
+            "A backfill is already running.",
+        )),
+        Err(e) => Err(internal("backfill start", e)),
+    }
+}
+
+/// Where the backfill stands, per resource, and whether the viewer may start one.
+#[server(prefix = "/api/fn", endpoint = "billing_backfill_status")]
+pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, ServerFnError> {
+    use crate::domain::Permission;
+    let c = crate::api::ctx::ctx().await?;
+    let err = |e| crate::api::ctx::internal("backfill status", e);
+    let progress = crate::server::stripe::backfill::status(&c.state.db)
+        .await
+        .map_err(err)?;
+    let running = crate::server::stripe::backfill::running(&c.state.db)
+        .await
+        .map_err(err)?;
+    let can_start = c.state.config.stripe_api_key.is_some()
+        && c.actor
+            .role()
+            .is_some_and(|r| r.can(Permission::SettingsManage));
+    Ok(crate::domain::BackfillView {
+        progress,
+        running,
+        can_start,
+    })
+}

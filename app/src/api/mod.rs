@@ -16,7 +16,10 @@ pub mod webhooks;
 
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
-pub use billing::{resync_customer, ResyncCustomer};
+pub use billing::{
+    get_backfill_status, resync_customer, start_backfill, GetBackfillStatus, ResyncCustomer,
+    StartBackfill,
+};
 pub use jobs::{
     cancel_job, get_job_counts, get_job_detail, get_job_list, retry_job, CancelJob, GetJobCounts,
     GetJobDetail, GetJobList, RetryJob,

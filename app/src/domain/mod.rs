@@ -18,6 +18,6 @@ pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};
 pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};
 pub use webhooks::{
-    EventStatus, SuccessRate, WebhookDetail, WebhookEventView, WebhookFilter, WebhookPage,
-    WebhookStats,
+    BackfillProgress, BackfillView, EventStatus, SuccessRate, WebhookDetail, WebhookEventView,
+    WebhookFilter, WebhookPage, WebhookStats,
 };

@@ -124,6 +124,24 @@ pub struct WebhookPage {
     pub next_before: Option<String>,
 }
 
+/// One resource's backfill position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillProgress {
+    pub resource: String,
+    pub done: bool,
+    pub objects: i64,
+    pub updated_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackfillView {
+    pub progress: Vec<BackfillProgress>,
+    /// A backfill job is queued or running.
+    pub running: bool,
+    /// The viewer may start one (settings.manage) and an API key is configured.
+    pub can_start: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookDetail {
     pub event: WebhookEventView,

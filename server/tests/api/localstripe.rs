@@ -12,6 +12,7 @@ both_backends!(
     with_an_api_key_processing_applies_the_current_state,
     backfill_pages_resumes_and_changes_nothing_the_second_time,
     resync_fetches_one_customer_and_audits_the_diff,
+    an_admin_starts_the_backfill_job_and_staff_see_its_progress,
 );
 
 const KEY: &str = "sk_test_localstripe_0000000001";
@@ -87,6 +88,18 @@ async fn subscribe(
     )
     .await;
     assert_eq!(sub["status"], "active");
+}
+
+/// A server whose Stripe API calls go to localstripe (None when localstripe is not running).
+async fn app_with_api_key(backend: Backend) -> Option<(String, TestApp)> {
+    let ls = base()?;
+    let api_base = ls.clone();
+    let app = spawn_app_with(backend, move |v| {
+        v.insert("STRIPE_API_KEY".into(), KEY.into());
+        v.insert("STRIPE_API_BASE".into(), api_base);
+    })
+    .await?;
+    Some((ls, app))
 }
 
 async fn state_of(app: &TestApp, customer: &str) -> Option<String> {
@@ -418,16 +431,7 @@ fn the_backfill_command_reports_each_resource_and_needs_a_key() {
 
 async fn resync_fetches_one_customer_and_audits_the_diff(backend: Backend) {
     use app::domain::Role;
-    let Some(ls) = base() else {
-        return;
-    };
-    let api_base = ls.clone();
-    let Some(app) = spawn_app_with(backend, move |v| {
-        v.insert("STRIPE_API_KEY".into(), KEY.into());
-        v.insert("STRIPE_API_BASE".into(), api_base);
-    })
-    .await
-    else {
+    let Some((ls, app)) = app_with_api_key(backend).await else {
         return;
     };
     let http = reqwest::Client::new();
@@ -494,4 +498,43 @@ async fn resync_fetches_one_customer_and_audits_the_diff(backend: Backend) {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+async fn an_admin_starts_the_backfill_job_and_staff_see_its_progress(backend: Backend) {
+    use app::domain::Role;
+    let Some((_, app)) = app_with_api_key(backend).await else {
+        return;
+    };
+    let (viewer, _) = app.sign_in(Role::Viewer).await;
+    let (status, view) = app.call_fn(&viewer, "billing_backfill_status", &[]).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["can_start"], false);
+    assert_eq!(view["progress"].as_array().unwrap().len(), 0);
+    let (status, _) = app.call_fn(&viewer, "billing_backfill_start", &[]).await;
+    assert_eq!(status, 403);
+
+    let (admin, _) = app.sign_in(Role::Admin).await;
+    let (_, view) = app.call_fn(&admin, "billing_backfill_status", &[]).await;
+    assert_eq!(view["can_start"], true);
+    let (status, job) = app.call_fn(&admin, "billing_backfill_start", &[]).await;
+    assert_eq!(status, 200, "{job}");
+    let (status, _) = app.call_fn(&admin, "billing_backfill_start", &[]).await;
+    assert_eq!(status, 409, "one at a time");
+    let (_, view) = app.call_fn(&admin, "billing_backfill_status", &[]).await;
+    assert_eq!(view["running"], true);
+
+    let ran = app.run_due_jobs().await;
+    assert_eq!(ran.len(), 1);
+    assert_eq!(ran[0].1, app::server::jobs::RunOutcome::Succeeded);
+    let (_, view) = app.call_fn(&viewer, "billing_backfill_status", &[]).await;
+    assert_eq!(view["running"], false);
+    let progress = view["progress"].as_array().unwrap();
+    assert_eq!(progress.len(), 5);
+    assert!(progress.iter().all(|p| p["done"] == true), "{view}");
+    assert!(
+        progress[0]["objects"].as_i64().unwrap() > 0,
+        "localstripe has customers"
+    );
+    let entries = crate::helpers::audit_entries(&app.state.db, "billing.backfill_started").await;
+    assert_eq!(entries.len(), 1);
 }

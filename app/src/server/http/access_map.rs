@@ -68,6 +68,14 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Requires(Permission::BillingSync),
     ),
     (
+        "/api/fn/billing_backfill_start",
+        Access::Requires(Permission::SettingsManage),
+    ),
+    (
+        "/api/fn/billing_backfill_status",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
         "/api/fn/webhook_stats",
         Access::Requires(Permission::CustomerRead),
     ),

@@ -18,7 +18,12 @@ pub use worker::{liveness, spawn_workers, WorkerConfig};
 /// registers its kinds here, so this is the one list of what the queue can run.
 pub fn registry(config: &crate::server::Config) -> Registry {
     use crate::server::stripe;
-    Registry::new().register(stripe::PROCESS_EVENT, stripe::ProcessEvent::new(config))
+    Registry::new()
+        .register(stripe::PROCESS_EVENT, stripe::ProcessEvent::new(config))
+        .register(
+            stripe::backfill::BACKFILL_JOB,
+            stripe::backfill::BackfillJob::new(config),
+        )
 }
 
 /// Job statuses as stored (the names come from the one enum the UI shares).

@@ -165,3 +165,109 @@ pub async fn run(
     }
     Ok(all)
 }
+
+pub const BACKFILL_JOB: &str = "stripe.backfill";
+
+/// Where each resource stands, for the Webhooks page.
+pub async fn status(db: &Db) -> Result<Vec<crate::domain::BackfillProgress>, sqlx::Error> {
+    let rows: Vec<(String, i64, i64, i64)> =
+        sqlx::query_as("SELECT resource, done, objects, updated_at FROM stripe_backfill")
+            .fetch_all(db.pool())
+            .await?;
+    Ok(RESOURCES
+        .iter()
+        .filter_map(|r| rows.iter().find(|row| row.0 == *r))
+        .map(
+            |(resource, done, objects, updated)| crate::domain::BackfillProgress {
+                resource: resource.clone(),
+                done: *done != 0,
+                objects: *objects,
+                updated_at_ms: *updated,
+            },
+        )
+        .collect())
+}
+
+/// A backfill job is queued, running or waiting to retry.
+pub async fn running(db: &Db) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running', 'failed_retrying')",
+    )
+    .bind(BACKFILL_JOB)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n > 0)
+}
+
+/// Queues a full backfill from the first page (audited). Refused while one is pending.
+pub async fn start(
+    db: &Db,
+    actor: &crate::server::actor::Actor,
+    meta: &crate::server::actor::RequestMeta,
+    now_ms: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    use crate::server::jobs::{self, NewJob};
+    let mut tx = db.begin().await?;
+    let mut job = NewJob::new(BACKFILL_JOB, serde_json::json!({ "restart": true }), now_ms);
+    job.dedupe_key = Some(BACKFILL_JOB.into());
+    // Hours of paging may hit many 429s; give it room.
+    job.max_attempts = 50;
+    let id = jobs::enqueue(&mut tx, job, now_ms).await?;
+    if id.is_some() {
+        sqlx::query("DELETE FROM stripe_backfill")
+            .execute(&mut *tx)
+            .await?;
+        let entry = crate::server::services::audit::NewEntry::new(
+            actor,
+            meta,
+            "billing.backfill_started",
+            crate::domain::Outcome::Ok,
+        )
+        .target("job", id.as_deref().unwrap_or_default());
+        crate::server::services::audit::append(&mut tx, entry, now_ms).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The `stripe.backfill` job: runs (resumes) the backfill; a rate limit or outage hands the
+/// job back to the queue's back-off with the cursor kept.
+pub struct BackfillJob {
+    api: Option<StripeApi>,
+}
+
+impl BackfillJob {
+    pub fn new(config: &crate::server::Config) -> Self {
+        BackfillJob {
+            api: StripeApi::from_config(config),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::server::jobs::JobHandler for BackfillJob {
+    fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(3600)
+    }
+
+    async fn run(
+        &self,
+        db: &Db,
+        _job_id: &str,
+        _payload: serde_json::Value,
+    ) -> Result<(), crate::server::jobs::JobError> {
+        use crate::server::jobs::JobError;
+        let api = self
+            .api
+            .as_ref()
+            .ok_or_else(|| JobError::Permanent("STRIPE_API_KEY is not set".into()))?;
+        match run(db, api, 100, None, |_| {}).await {
+            Ok(_) => Ok(()),
+            Err(BackfillError::Api(e)) if e.is_transient() => {
+                Err(JobError::transient(e.to_string()))
+            }
+            Err(BackfillError::Api(e)) => Err(JobError::Permanent(e.to_string())),
+            Err(BackfillError::Db(e)) => Err(JobError::transient(format!("database: {e}"))),
+        }
+    }
+}

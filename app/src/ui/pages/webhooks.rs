@@ -35,6 +35,7 @@ pub fn WebhooksPage() -> impl IntoView {
                 Ok(s) => view! { <Health s /> }.into_any(),
             })}
         </Transition>
+        <crate::ui::components::BackfillPanel />
         <form class="filters card" method="get" action="/webhooks" role="search" aria-label="Filter webhook events">
             <div class="field">
                 <label for="f-status">"Status"</label>
