@@ -68,7 +68,9 @@ if [ ! -x "$PY_ENV/bin/localstripe" ]; then
 fi
 if [ -x "$PY_ENV/bin/localstripe" ]; then
   LS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "$PY_ENV/bin/localstripe" --port "$LS_PORT" >"$LOG_DIR/localstripe.log" 2>&1 &
+  # --from-scratch: localstripe otherwise reloads /tmp/localstripe.pickle, the state of any
+  # earlier run on this machine (it writes that file after every change).
+  "$PY_ENV/bin/localstripe" --port "$LS_PORT" --from-scratch >"$LOG_DIR/localstripe.log" 2>&1 &
   LS_PID=$!
   for _ in $(seq 1 50); do curl -fsS -o /dev/null "http://127.0.0.1:$LS_PORT/v1/customers" -H "Authorization: Bearer sk_test_probe" 2>/dev/null && break; sleep 0.2; done
   export LOCALSTRIPE_URL="http://127.0.0.1:$LS_PORT"
