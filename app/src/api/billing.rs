@@ -66,3 +66,85 @@ pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, Server
         can_start,
     })
 }
+
+#[cfg(feature = "ssr")]
+fn refund_error(e: crate::server::stripe::refunds::RefundError) -> ServerFnError {
+    use crate::api::ctx::{internal, refuse};
+    use crate::server::stripe::refunds::RefundError;
+    use http::StatusCode;
+    match e {
+        RefundError::Db(e) => internal("refund", e),
+        RefundError::Invalid(m) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m),
+        e @ (RefundError::NoSuchCharge | RefundError::NotFound) => {
+            refuse(StatusCode::NOT_FOUND, e.to_string())
+        }
+        e @ RefundError::OwnRequest => refuse(StatusCode::FORBIDDEN, e.to_string()),
+        e => refuse(StatusCode::CONFLICT, e.to_string()),
+    }
+}
+
+/// Asks for a refund (billing.refund). `amount` is in the charge currency's minor units.
+#[server(prefix = "/api/fn", endpoint = "refund_request")]
+pub async fn request_refund(
+    charge_id: String,
+    amount: i64,
+    reason: String,
+    note: String,
+) -> Result<crate::domain::RefundRequestView, ServerFnError> {
+    use crate::server::stripe::refunds;
+    let c = crate::api::ctx::ctx().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    refunds::request(
+        &c.state.db,
+        c.state.config.stripe_api_key.is_some(),
+        c.state.config.refund_limit_billing,
+        &c.actor,
+        &c.meta,
+        refunds::NewRefund {
+            charge_id: &charge_id,
+            amount,
+            reason: &reason,
+            note: &note,
+        },
+        now,
+    )
+    .await
+    .map_err(refund_error)
+}
+
+/// Approves or rejects a refund waiting for a second person (billing.refund.approve).
+#[server(prefix = "/api/fn", endpoint = "refund_decide")]
+pub async fn decide_refund(
+    id: String,
+    approve: bool,
+) -> Result<crate::domain::RefundRequestView, ServerFnError> {
+    let c = crate::api::ctx::ctx().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::server::stripe::refunds::decide(&c.state.db, &c.actor, &c.meta, &id, approve, now)
+        .await
+        .map_err(refund_error)
+}
+
+/// Refund requests, newest first; `status=pending_approval` is the approvals queue.
+#[server(prefix = "/api/fn", endpoint = "refund_list")]
+pub async fn list_refunds(
+    status: Option<String>,
+    customer_id: Option<String>,
+) -> Result<Vec<crate::domain::RefundRequestView>, ServerFnError> {
+    use crate::domain::RefundStatus;
+    let status = match status.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            RefundStatus::parse(&s)
+                .ok_or_else(|| crate::api::ctx::bad_input("Unknown refund status.".into()))?,
+        ),
+    };
+    let c = crate::api::ctx::ctx().await?;
+    crate::server::stripe::refunds::list(
+        &c.state.db,
+        status,
+        customer_id.as_deref().filter(|s| !s.is_empty()),
+    )
+    .await
+    .map_err(|e| crate::api::ctx::internal("refund list", e))
+}

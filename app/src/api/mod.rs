@@ -17,7 +17,8 @@ pub mod webhooks;
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
 pub use billing::{
-    get_backfill_status, resync_customer, start_backfill, GetBackfillStatus, ResyncCustomer,
+    decide_refund, get_backfill_status, list_refunds, request_refund, resync_customer,
+    start_backfill, DecideRefund, GetBackfillStatus, ListRefunds, RequestRefund, ResyncCustomer,
     StartBackfill,
 };
 pub use jobs::{

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod email;
 pub mod health;
 pub mod jobs;
+pub mod refunds;
 pub mod time_fmt;
 pub mod webhooks;
 
@@ -17,6 +18,7 @@ pub use billing::AccountState;
 pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};
 pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};
+pub use refunds::{RefundRequestView, RefundStatus, REFUND_REASONS};
 pub use webhooks::{
     BackfillProgress, BackfillView, EventStatus, SuccessRate, WebhookDetail, WebhookEventView,
     WebhookFilter, WebhookPage, WebhookStats,

@@ -154,6 +154,9 @@ pub struct Config {
     pub queue_lag_warn: Duration,
     /// Bearer token for /metrics; unset disables the endpoint.
     pub metrics_token: Option<Secret>,
+    /// The largest refund the billing role may make alone, in the charge currency's minor
+    /// units; above it a second person approves. Admins have no limit.
+    pub refund_limit_billing: i64,
 }
 
 impl Config {
@@ -336,6 +339,15 @@ impl Config {
             )),
         });
         let queue_lag_warn = r.parse("QUEUE_LAG_WARN_SECS", "300", parse_secs(86_400));
+        let refund_limit_billing = r.parse("REFUND_LIMIT_BILLING", "50000", |v| {
+            match v.trim().parse::<i64>() {
+                Ok(n) if n >= 0 => Ok(n),
+                _ => Err(format!(
+                    "expected an amount in minor units (50000 = 500.00), got {}",
+                    quoted(v)
+                )),
+            }
+        });
         let metrics_token = r.optional("METRICS_TOKEN", |v| {
             let v = v.trim();
             if v.len() >= 16 && v.chars().all(|c| c.is_ascii_graphic()) {
@@ -370,6 +382,7 @@ impl Config {
             worker_count: worker_count.expect("parsed"),
             queue_lag_warn: queue_lag_warn.expect("parsed"),
             metrics_token,
+            refund_limit_billing: refund_limit_billing.expect("parsed"),
         })
     }
 }

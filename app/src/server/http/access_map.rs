@@ -68,6 +68,18 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Requires(Permission::BillingSync),
     ),
     (
+        "/api/fn/refund_request",
+        Access::Requires(Permission::BillingRefund),
+    ),
+    (
+        "/api/fn/refund_decide",
+        Access::Requires(Permission::BillingRefundApprove),
+    ),
+    (
+        "/api/fn/refund_list",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
         "/api/fn/billing_backfill_start",
         Access::Requires(Permission::SettingsManage),
     ),

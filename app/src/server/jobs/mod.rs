@@ -24,6 +24,10 @@ pub fn registry(config: &crate::server::Config) -> Registry {
             stripe::backfill::BACKFILL_JOB,
             stripe::backfill::BackfillJob::new(config),
         )
+        .register(
+            stripe::refunds::REFUND_JOB,
+            stripe::refunds::RefundJob::new(config),
+        )
 }
 
 /// Job statuses as stored (the names come from the one enum the UI shares).

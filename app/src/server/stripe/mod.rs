@@ -7,6 +7,7 @@ pub mod handled;
 pub mod ingest;
 pub mod mirror;
 mod process;
+pub mod refunds;
 pub mod resync;
 pub mod signature;
 pub mod webhooks;

@@ -1,0 +1,408 @@
+//! Refunds (billing.refund): validated against what is still refundable on the charge, within
+//! the requester's limit or else waiting for a second person (billing.refund.approve, never
+//! the requester), executed by a job whose Stripe call carries the request id as its
+//! Idempotency-Key. Requested, approved, rejected, executed and failed are each audited.
+
+use super::api::{ApiError, StripeApi};
+use super::backfill::apply_fetched;
+use crate::domain::{Outcome, RefundRequestView, RefundStatus, Role, REFUND_REASONS};
+use crate::server::actor::{Actor, RequestMeta};
+use crate::server::db::{Db, Tx};
+use crate::server::jobs::{self, JobError, JobHandler, NewJob};
+use crate::server::services::audit;
+use sqlx::{any::AnyRow, Row};
+use std::collections::BTreeMap;
+
+pub const REFUND_JOB: &str = "stripe.refund";
+
+#[derive(Debug, thiserror::Error)]
+pub enum RefundError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("No such payment in the mirror.")]
+    NoSuchCharge,
+    #[error("No such refund request.")]
+    NotFound,
+    #[error("{0}")]
+    WrongState(String),
+    #[error("You cannot approve or reject your own refund request.")]
+    OwnRequest,
+    #[error("Stripe is not configured (STRIPE_API_KEY), so refunds cannot be made.")]
+    NotConfigured,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// amount, amount_refunded, currency, status, Stripe customer.
+type ChargeFacts = (
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+pub struct NewRefund<'a> {
+    pub charge_id: &'a str,
+    /// Minor units in the charge's currency.
+    pub amount: i64,
+    pub reason: &'a str,
+    pub note: &'a str,
+}
+
+/// The largest amount this role may refund alone; None = no limit.
+pub fn limit_for(role: Option<Role>, billing_limit: i64) -> Option<i64> {
+    match role {
+        Some(Role::Admin) => None,
+        _ => Some(billing_limit),
+    }
+}
+
+const VIEW: &str = "id, customer_id, charge_id, amount, currency, reason, note, status, requested_by_label, decided_by, stripe_refund_id, error, created_at";
+
+fn view(r: &AnyRow) -> Result<RefundRequestView, sqlx::Error> {
+    let status: String = r.try_get("status")?;
+    Ok(RefundRequestView {
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        charge_id: r.try_get("charge_id")?,
+        amount: r.try_get("amount")?,
+        currency: r.try_get("currency")?,
+        reason: r.try_get("reason")?,
+        note: r.try_get("note")?,
+        status: RefundStatus::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("refund status {status:?}").into()))?,
+        requested_by: r.try_get("requested_by_label")?,
+        decided_by: r.try_get("decided_by")?,
+        stripe_refund_id: r.try_get("stripe_refund_id")?,
+        error: r.try_get("error")?,
+        created_at_ms: r.try_get("created_at")?,
+    })
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<RefundRequestView, RefundError> {
+    let row = sqlx::query(&format!("SELECT {VIEW} FROM refund_requests WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?
+        .ok_or(RefundError::NotFound)?;
+    Ok(view(&row)?)
+}
+
+/// Newest first; `status` narrows it (e.g. the approvals queue).
+pub async fn list(
+    db: &Db,
+    status: Option<RefundStatus>,
+    customer_id: Option<&str>,
+) -> Result<Vec<RefundRequestView>, sqlx::Error> {
+    let rows = sqlx::query(&format!(
+        "SELECT {VIEW} FROM refund_requests WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR customer_id = $2) \
+         ORDER BY created_at DESC, id DESC LIMIT 200"
+    ))
+    .bind(status.map(|s| s.as_str()))
+    .bind(customer_id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(view).collect()
+}
+
+async fn enqueue_execution(
+    tx: &mut Tx,
+    request_id: &str,
+    customer: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut job = NewJob::new(
+        REFUND_JOB,
+        serde_json::json!({ "refund_request_id": request_id }),
+        now,
+    );
+    job.dedupe_key = Some(format!("refund:{request_id}"));
+    job.customer_id = customer.map(str::to_string);
+    jobs::enqueue(tx, job, now).await?;
+    Ok(())
+}
+
+/// Records a refund request; executes it (through the job) at once when within the
+/// requester's limit, otherwise leaves it waiting for approval.
+pub async fn request(
+    db: &Db,
+    api_configured: bool,
+    billing_limit: i64,
+    actor: &Actor,
+    meta: &RequestMeta,
+    new: NewRefund<'_>,
+    now: i64,
+) -> Result<RefundRequestView, RefundError> {
+    if !api_configured {
+        return Err(RefundError::NotConfigured);
+    }
+    if !REFUND_REASONS.contains(&new.reason) {
+        return Err(RefundError::Invalid(
+            "Pick a reason: requested by customer, duplicate or fraudulent.".into(),
+        ));
+    }
+    let note = new.note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(RefundError::Invalid(
+            "Add an internal note (up to 500 characters) saying why.".into(),
+        ));
+    }
+    if new.amount <= 0 {
+        return Err(RefundError::Invalid(
+            "The amount must be more than zero.".into(),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let charge: Option<ChargeFacts> = sqlx::query_as(
+        "SELECT amount, amount_refunded, currency, status, stripe_customer_id FROM stripe_charges WHERE id = $1",
+    )
+    .bind(new.charge_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (Some(amount), refunded, Some(currency), status, stripe_customer) =
+        charge.ok_or(RefundError::NoSuchCharge)?
+    else {
+        return Err(RefundError::NoSuchCharge);
+    };
+    if status.as_deref() != Some("succeeded") {
+        return Err(RefundError::WrongState(
+            "Only a succeeded payment can be refunded.".into(),
+        ));
+    }
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount) AS BIGINT) FROM refund_requests WHERE charge_id = $1 AND status IN ('pending_approval', 'approved')",
+    )
+    .bind(new.charge_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Executed requests may not have reached the mirrored charge yet (its webhook comes later).
+    let executed: Option<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount) AS BIGINT) FROM refund_requests WHERE charge_id = $1 AND status = 'executed'",
+    )
+    .bind(new.charge_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let refunded = refunded.unwrap_or(0).max(executed.unwrap_or(0));
+    let refundable = amount - refunded - held.unwrap_or(0);
+    if new.amount > refundable {
+        return Err(RefundError::Invalid(format!(
+            "At most {refundable} (minor units, {currency}) can still be refunded on this payment."
+        )));
+    }
+    let customer: Option<String> = match &stripe_customer {
+        Some(c) => sqlx::query_scalar::<_, Option<String>>(
+            "SELECT customer_id FROM stripe_customers WHERE id = $1",
+        )
+        .bind(c)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten(),
+        None => None,
+    };
+    let needs_approval =
+        limit_for(actor.role(), billing_limit).is_some_and(|limit| new.amount > limit);
+    let status = if needs_approval {
+        RefundStatus::PendingApproval
+    } else {
+        RefundStatus::Approved
+    };
+    let id = format!("rr_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(
+        "INSERT INTO refund_requests (id, customer_id, charge_id, amount, currency, reason, note, status, requested_by, requested_by_label, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(&id)
+    .bind(&customer)
+    .bind(new.charge_id)
+    .bind(new.amount)
+    .bind(&currency)
+    .bind(new.reason)
+    .bind(note)
+    .bind(status.as_str())
+    .bind(actor.id().unwrap_or("system"))
+    .bind(actor.label())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let mut entry = audit::NewEntry::new(actor, meta, "billing.refund.requested", Outcome::Ok)
+        .target("refund_request", &id)
+        .details(serde_json::json!({
+            "charge": new.charge_id, "amount": new.amount, "currency": currency, "reason": new.reason,
+            "note": note, "needs_approval": needs_approval,
+        }));
+    if let Some(c) = &customer {
+        entry = entry.customer(c);
+    }
+    audit::append(&mut tx, entry, now).await?;
+    if !needs_approval {
+        enqueue_execution(&mut tx, &id, customer.as_deref(), now).await?;
+    }
+    tx.commit().await?;
+    get(db, &id).await
+}
+
+/// Approves (then executes) or rejects a request waiting for approval. Four eyes: the
+/// requester can do neither.
+pub async fn decide(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    id: &str,
+    approve: bool,
+    now: i64,
+) -> Result<RefundRequestView, RefundError> {
+    let mut tx = db.begin().await?;
+    let found: Option<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT status, requested_by, customer_id FROM refund_requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (status, requested_by, customer) = found.ok_or(RefundError::NotFound)?;
+    if actor.id() == Some(requested_by.as_str()) {
+        return Err(RefundError::OwnRequest);
+    }
+    if status != RefundStatus::PendingApproval.as_str() {
+        return Err(RefundError::WrongState(
+            "It is not waiting for approval.".into(),
+        ));
+    }
+    let (to, action) = if approve {
+        (RefundStatus::Approved, "billing.refund.approved")
+    } else {
+        (RefundStatus::Rejected, "billing.refund.rejected")
+    };
+    sqlx::query("UPDATE refund_requests SET status = $1, decided_by = $2, decided_at = $3, updated_at = $3 WHERE id = $4")
+        .bind(to.as_str())
+        .bind(actor.label())
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let mut entry =
+        audit::NewEntry::new(actor, meta, action, Outcome::Ok).target("refund_request", id);
+    if let Some(c) = &customer {
+        entry = entry.customer(c);
+    }
+    audit::append(&mut tx, entry, now).await?;
+    if approve {
+        enqueue_execution(&mut tx, id, customer.as_deref(), now).await?;
+    }
+    tx.commit().await?;
+    get(db, id).await
+}
+
+/// The `stripe.refund` job.
+pub struct RefundJob {
+    api: Option<StripeApi>,
+}
+
+impl RefundJob {
+    pub fn new(config: &crate::server::Config) -> Self {
+        RefundJob {
+            api: StripeApi::from_config(config),
+        }
+    }
+}
+
+async fn finish(
+    db: &Db,
+    id: &str,
+    outcome: Result<&serde_json::Value, &str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let customer: Option<String> = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT customer_id FROM refund_requests WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (action, result) = match outcome {
+        Ok(refund) => {
+            apply_fetched(&mut tx, "refund", std::slice::from_ref(refund), now).await?;
+            let refund_id = refund.get("id").and_then(|v| v.as_str());
+            sqlx::query("UPDATE refund_requests SET status = 'executed', stripe_refund_id = $1, error = NULL, updated_at = $2 WHERE id = $3")
+                .bind(refund_id)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            (
+                "billing.refund.executed",
+                (
+                    Outcome::Ok,
+                    serde_json::json!({ "stripe_refund": refund_id }),
+                ),
+            )
+        }
+        Err(error) => {
+            sqlx::query("UPDATE refund_requests SET status = 'failed', error = $1, updated_at = $2 WHERE id = $3")
+                .bind(error)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            (
+                "billing.refund.failed",
+                (Outcome::Failed, serde_json::json!({ "error": error })),
+            )
+        }
+    };
+    let meta = RequestMeta::default();
+    let mut entry = audit::NewEntry::new(&Actor::System, &meta, action, result.0)
+        .target("refund_request", id)
+        .details(result.1);
+    if let Some(c) = &customer {
+        entry = entry.customer(c);
+    }
+    audit::append(&mut tx, entry, now).await?;
+    tx.commit().await
+}
+
+#[async_trait::async_trait]
+impl JobHandler for RefundJob {
+    async fn run(
+        &self,
+        db: &Db,
+        _job_id: &str,
+        payload: serde_json::Value,
+    ) -> Result<(), JobError> {
+        let Some(id) = payload.get("refund_request_id").and_then(|v| v.as_str()) else {
+            return Err(JobError::Permanent(
+                "the job names no refund request".into(),
+            ));
+        };
+        let request = get(db, id)
+            .await
+            .map_err(|e| JobError::Permanent(e.to_string()))?;
+        if request.status != RefundStatus::Approved {
+            return Ok(()); // already executed or decided otherwise: nothing to do
+        }
+        let api = self
+            .api
+            .as_ref()
+            .ok_or_else(|| JobError::Permanent("STRIPE_API_KEY is not set".into()))?;
+        let form = BTreeMap::from([
+            ("charge", request.charge_id.clone()),
+            ("amount", request.amount.to_string()),
+            ("reason", request.reason.clone()),
+            ("metadata[refund_request_id]", request.id.clone()),
+        ]);
+        let now = chrono::Utc::now().timestamp_millis();
+        let db_err = |e: sqlx::Error| JobError::transient(format!("database: {e}"));
+        match api.post_idempotent("/refunds", &form, &request.id).await {
+            Ok(refund) => finish(db, id, Ok(&refund), now).await.map_err(db_err),
+            Err(e) if e.is_transient() => Err(JobError::transient(e.to_string())),
+            Err(e) => {
+                let message = match &e {
+                    ApiError::Refused { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                finish(db, id, Err(&message), now).await.map_err(db_err)?;
+                Err(JobError::Permanent(message))
+            }
+        }
+    }
+}
