@@ -400,6 +400,9 @@ async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
         match result {
             Ok(all) => {
                 bar.finish_and_clear();
+                if let Err(e) = backfill::audit_run(&db, &Actor::System, Ok(&all)).await {
+                    eprintln!("warning: the run is not in the audit log: {e}");
+                }
                 for p in all {
                     println!("{:<13} {} objects", p.resource, p.objects);
                 }
@@ -412,12 +415,14 @@ async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
             }
             Err(e) => {
                 bar.finish_and_clear();
+                let _ = backfill::audit_run(&db, &Actor::System, Err(&e.to_string())).await;
                 eprintln!("error: {e}");
                 return ExitCode::FAILURE;
             }
         }
     }
     bar.finish_and_clear();
+    let _ = backfill::audit_run(&db, &Actor::System, Err("Stripe kept refusing")).await;
     eprintln!("error: Stripe kept refusing; run again later to resume");
     ExitCode::FAILURE
 }

@@ -26,21 +26,14 @@ pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnErro
 #[server(prefix = "/api/fn", endpoint = "billing_backfill_start")]
 pub async fn start_backfill() -> Result<String, ServerFnError> {
     use crate::api::ctx::{internal, refuse};
+    use crate::server::stripe::backfill::{self, StartError};
     let c = crate::api::ctx::ctx().await?;
-    if c.state.config.stripe_api_key.is_none() {
-        return Err(refuse(
-            http::StatusCode::CONFLICT,
-            "Set STRIPE_API_KEY first: the backfill reads from Stripe's API.",
-        ));
-    }
     let now = chrono::Utc::now().timestamp_millis();
-    match crate::server::stripe::backfill::start(&c.state.db, &c.actor, &c.meta, now).await {
-        Ok(Some(job)) => Ok(job),
-        Ok(None) => Err(refuse(
-            http::StatusCode::CONFLICT,
-            "A backfill is already running.",
-        )),
-        Err(e) => Err(internal("backfill start", e)),
+    let configured = c.state.config.stripe_api_key.is_some();
+    match backfill::start(&c.state.db, configured, &c.actor, &c.meta, now).await {
+        Ok(job) => Ok(job),
+        Err(StartError::Db(e)) => Err(internal("backfill start", e)),
+        Err(e) => Err(refuse(http::StatusCode::CONFLICT, e.to_string())),
     }
 }
 

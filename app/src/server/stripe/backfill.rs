@@ -59,28 +59,21 @@ async fn position(
 /// mirror, linking customers and re-deriving their account state.
 pub async fn apply_fetched(
     tx: &mut crate::server::db::Tx,
-    resource: &str,
     objects: &[serde_json::Value],
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
+    // Many objects of a page may belong to one customer: derive each state once, at the end.
+    let mut touched = std::collections::BTreeSet::new();
     for object in objects {
         let row = to_row(object, now_ms / 1000);
-        let stripe_customer = match resource {
-            "customer" => object.get("id"),
-            _ => object.get("customer"),
-        }
-        .and_then(|c| c.as_str().or_else(|| c.get("id").and_then(|i| i.as_str())));
-        let (_, customer) = mirror::store(tx, row.as_ref(), stripe_customer, now_ms).await?;
-        if let (Some(c), Some(id)) = (customer, object.get("id").and_then(|i| i.as_str())) {
-            mirror::refresh_state(
-                tx,
-                &c,
-                now_ms,
-                &format!("tl_state_fetch_{id}_{now_ms}"),
-                now_ms,
-            )
-            .await?;
-        }
+        let stripe_customer = mirror::fields::customer_of(object);
+        let (_, customer) =
+            mirror::store(tx, row.as_ref(), stripe_customer.as_deref(), now_ms).await?;
+        touched.extend(customer);
+    }
+    for c in touched {
+        let entry = format!("tl_state_fetch_{c}_{now_ms}");
+        mirror::refresh_state(tx, &c, now_ms, &entry, now_ms).await?;
     }
     Ok(())
 }
@@ -94,7 +87,7 @@ async fn apply_page(
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    apply_fetched(&mut tx, resource, objects, now_ms).await?;
+    apply_fetched(&mut tx, objects, now_ms).await?;
     let last = objects
         .last()
         .and_then(|o| o.get("id"))
@@ -199,33 +192,70 @@ pub async fn running(db: &Db) -> Result<bool, sqlx::Error> {
     Ok(n > 0)
 }
 
-/// Queues a full backfill from the first page (audited). Refused while one is pending.
+/// Records a backfill run made outside the job (the CLI): who, outcome, objects per resource.
+pub async fn audit_run(
+    db: &Db,
+    actor: &crate::server::actor::Actor,
+    result: Result<&[Progress], &str>,
+) -> Result<(), sqlx::Error> {
+    use crate::domain::Outcome;
+    use crate::server::services::audit;
+    let (outcome, details) = match result {
+        Ok(all) => (
+            Outcome::Ok,
+            serde_json::json!({ "objects": all.iter().map(|p| (p.resource, p.objects)).collect::<std::collections::BTreeMap<_, _>>() }),
+        ),
+        Err(e) => (Outcome::Failed, serde_json::json!({ "error": e })),
+    };
+    let meta = crate::server::actor::RequestMeta::default();
+    let entry =
+        audit::NewEntry::new(actor, &meta, "billing.backfill_run", outcome).details(details);
+    audit::append_now(db, entry).await?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Set STRIPE_API_KEY first: the backfill reads from Stripe's API.")]
+    NotConfigured,
+    #[error("A backfill is already running.")]
+    AlreadyRunning,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Queues a full backfill from the first page (audited). Refused without an API key and while
+/// one is pending. Returns the job id.
 pub async fn start(
     db: &Db,
+    api_configured: bool,
     actor: &crate::server::actor::Actor,
     meta: &crate::server::actor::RequestMeta,
     now_ms: i64,
-) -> Result<Option<String>, sqlx::Error> {
+) -> Result<String, StartError> {
     use crate::server::jobs::{self, NewJob};
+    if !api_configured {
+        return Err(StartError::NotConfigured);
+    }
     let mut tx = db.begin().await?;
     let mut job = NewJob::new(BACKFILL_JOB, serde_json::json!({ "restart": true }), now_ms);
     job.dedupe_key = Some(BACKFILL_JOB.into());
     // Hours of paging may hit many 429s; give it room.
     job.max_attempts = 50;
-    let id = jobs::enqueue(&mut tx, job, now_ms).await?;
-    if id.is_some() {
-        sqlx::query("DELETE FROM stripe_backfill")
-            .execute(&mut *tx)
-            .await?;
-        let entry = crate::server::services::audit::NewEntry::new(
-            actor,
-            meta,
-            "billing.backfill_started",
-            crate::domain::Outcome::Ok,
-        )
-        .target("job", id.as_deref().unwrap_or_default());
-        crate::server::services::audit::append(&mut tx, entry, now_ms).await?;
-    }
+    let id = jobs::enqueue(&mut tx, job, now_ms)
+        .await?
+        .ok_or(StartError::AlreadyRunning)?;
+    sqlx::query("DELETE FROM stripe_backfill")
+        .execute(&mut *tx)
+        .await?;
+    let entry = crate::server::services::audit::NewEntry::new(
+        actor,
+        meta,
+        "billing.backfill_started",
+        crate::domain::Outcome::Ok,
+    )
+    .target("job", &id);
+    crate::server::services::audit::append(&mut tx, entry, now_ms).await?;
     tx.commit().await?;
     Ok(id)
 }

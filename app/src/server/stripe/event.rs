@@ -89,18 +89,7 @@ impl EventEnvelope {
         let str_field = |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let object_type = str_field("object");
         let object_id = str_field("id");
-        let stripe_customer = if object_type.as_deref() == Some("customer") {
-            object_id.clone()
-        } else {
-            // Either an id or, when expanded, an object with one.
-            match o.get("customer") {
-                Some(serde_json::Value::String(s)) => Some(s.clone()),
-                Some(serde_json::Value::Object(c)) => {
-                    c.get("id").and_then(|v| v.as_str()).map(str::to_string)
-                }
-                _ => None,
-            }
-        };
+        let stripe_customer = super::mirror::fields::customer_of(o);
         Ok(EventEnvelope {
             id,
             kind: raw.kind,

@@ -190,16 +190,8 @@ pub async fn request(
             "At most {refundable} (minor units, {currency}) can still be refunded on this payment."
         )));
     }
-    let customer: Option<String> = match &stripe_customer {
-        Some(c) => sqlx::query_scalar::<_, Option<String>>(
-            "SELECT customer_id FROM stripe_customers WHERE id = $1",
-        )
-        .bind(c)
-        .fetch_optional(&mut *tx)
-        .await?
-        .flatten(),
-        None => None,
-    };
+    let customer =
+        super::mirror::customers::internal_id(&mut tx, stripe_customer.as_deref()).await?;
     let needs_approval =
         limit_for(actor.role(), billing_limit).is_some_and(|limit| new.amount > limit);
     let status = if needs_approval {
@@ -321,7 +313,7 @@ async fn finish(
     .await?;
     let (action, result) = match outcome {
         Ok(refund) => {
-            apply_fetched(&mut tx, "refund", std::slice::from_ref(refund), now).await?;
+            apply_fetched(&mut tx, std::slice::from_ref(refund), now).await?;
             let refund_id = refund.get("id").and_then(|v| v.as_str());
             sqlx::query("UPDATE refund_requests SET status = 'executed', stripe_refund_id = $1, error = NULL, updated_at = $2 WHERE id = $3")
                 .bind(refund_id)

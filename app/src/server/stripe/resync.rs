@@ -117,8 +117,8 @@ pub async fn customer(
         ),
         Ok(batches) => {
             let mut tx = db.begin().await?;
-            for (resource, objects) in &batches {
-                apply_fetched(&mut tx, resource, objects, now).await?;
+            for (_, objects) in &batches {
+                apply_fetched(&mut tx, objects, now).await?;
             }
             tx.commit().await?;
             let after = snapshot(db, customer_id).await?;

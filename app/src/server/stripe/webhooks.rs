@@ -230,16 +230,8 @@ pub async fn replay(
     .bind(id)
     .execute(&mut *tx)
     .await?;
-    let customer: Option<String> = match &stripe_customer {
-        Some(c) => sqlx::query_scalar::<_, Option<String>>(
-            "SELECT customer_id FROM stripe_customers WHERE id = $1",
-        )
-        .bind(c)
-        .fetch_optional(&mut *tx)
-        .await?
-        .flatten(),
-        None => None,
-    };
+    let customer =
+        super::mirror::customers::internal_id(&mut tx, stripe_customer.as_deref()).await?;
     let mut entry = audit::NewEntry::new(actor, meta, "webhooks.replayed", Outcome::Ok)
         .target("stripe_event", id)
         .details(serde_json::json!({ "type": event_type, "previous_status": status.as_str(), "job": job_id }));

@@ -41,6 +41,23 @@ pub async fn link(tx: &mut Tx, stripe_customer: &str, now_ms: i64) -> Result<Str
         .await
 }
 
+/// The internal customer linked to `stripe_customer`, if any.
+pub async fn internal_id(
+    tx: &mut Tx,
+    stripe_customer: Option<&str>,
+) -> Result<Option<String>, sqlx::Error> {
+    let Some(c) = stripe_customer else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT customer_id FROM stripe_customers WHERE id = $1",
+    )
+    .bind(c)
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten())
+}
+
 /// Copies name and email from the Stripe customer where the internal record has none yet
 /// (identity rules that go further belong to the CRM work).
 pub async fn fill_contact(

@@ -24,6 +24,15 @@ pub fn id_of(o: &Value, k: &str) -> Option<String> {
     }
 }
 
+/// The Stripe customer an object belongs to: its own id for a customer, else its `customer`.
+pub fn customer_of(o: &Value) -> Option<String> {
+    if s(o, "object").as_deref() == Some("customer") {
+        s(o, "id")
+    } else {
+        id_of(o, "customer")
+    }
+}
+
 /// The first element of a list object's `data`.
 pub fn first_item(o: &Value, k: &str) -> Option<Value> {
     o.get(k)?.get("data")?.as_array()?.first().cloned()

@@ -4,7 +4,7 @@
 mod apply;
 pub mod customers;
 mod events;
-mod fields;
+pub mod fields;
 pub mod objects;
 
 pub use apply::upsert;
