@@ -41,7 +41,7 @@ impl SessionStore for DbSessionStore {
             .bind(record.id.to_string())
             .bind(data)
             .bind(expiry_ms(record))
-            .execute(self.db.pool())
+            .execute(&mut *self.db.write().await.map_err(backend)?)
             .await
             .map_err(backend)?;
             if inserted.rows_affected() == 1 {
@@ -60,7 +60,7 @@ impl SessionStore for DbSessionStore {
         .bind(record.id.to_string())
         .bind(data)
         .bind(expiry_ms(record))
-        .execute(self.db.pool())
+        .execute(&mut *self.db.write().await.map_err(backend)?)
         .await
         .map_err(backend)?;
         Ok(())
@@ -93,7 +93,7 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, id: &Id) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id.to_string())
-            .execute(self.db.pool())
+            .execute(&mut *self.db.write().await.map_err(backend)?)
             .await
             .map_err(backend)?;
         Ok(())
@@ -105,7 +105,7 @@ impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(chrono::Utc::now().timestamp_millis())
-            .execute(self.db.pool())
+            .execute(&mut *self.db.write().await.map_err(backend)?)
             .await
             .map_err(backend)?;
         Ok(())

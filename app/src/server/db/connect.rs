@@ -57,7 +57,15 @@ pub(super) async fn connect(url: &DatabaseUrl, options: AnyPoolOptions) -> Resul
             url: url.redacted(),
             source,
         })?;
-    Ok(Db { pool, backend })
+    let write_lock = match backend {
+        Backend::Sqlite => Some(Default::default()),
+        Backend::Postgres => None,
+    };
+    Ok(Db {
+        pool,
+        backend,
+        write_lock,
+    })
 }
 
 /// Adds `mode=rwc` (create if missing) and creates the parent folder, so the default

@@ -102,7 +102,7 @@ pub async fn claim(
         .bind(worker_id)
         .bind(now_ms + lease_ms)
         .bind(now_ms)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *db.write().await?)
         .await?;
     row.map(|r| {
         let payload: String = r.try_get("payload")?;

@@ -62,14 +62,17 @@ fn hostname() -> String {
 }
 
 async fn beat(db: &Db, id: &str, started: i64) {
-    let result = sqlx::query(
-        "INSERT INTO worker_heartbeats (worker_id, started_at, beat_at) VALUES ($1, $2, $3) \
+    let result = async {
+        sqlx::query(
+            "INSERT INTO worker_heartbeats (worker_id, started_at, beat_at) VALUES ($1, $2, $3) \
          ON CONFLICT (worker_id) DO UPDATE SET beat_at = $3",
-    )
-    .bind(id)
-    .bind(started)
-    .bind(now_ms())
-    .execute(db.pool())
+        )
+        .bind(id)
+        .bind(started)
+        .bind(now_ms())
+        .execute(&mut *db.write().await?)
+        .await
+    }
     .await;
     if let Err(e) = result {
         tracing::warn!(worker = %id, error = %e, "heartbeat failed");
@@ -108,10 +111,12 @@ async fn worker_loop(
             _ = shutdown.changed() => {}
         }
     }
-    let _ = sqlx::query("DELETE FROM worker_heartbeats WHERE worker_id = $1")
-        .bind(&id)
-        .execute(db.pool())
-        .await;
+    if let Ok(mut conn) = db.write().await {
+        let _ = sqlx::query("DELETE FROM worker_heartbeats WHERE worker_id = $1")
+            .bind(&id)
+            .execute(&mut *conn)
+            .await;
+    }
     tracing::info!(worker = %id, "worker stopped");
 }
 

@@ -12,7 +12,7 @@ pub async fn record_installed_at(db: &Db, now_ms: i64) -> Result<(), sqlx::Error
     .bind(INSTALLED_AT)
     .bind(now_ms.to_string())
     .bind(now_ms)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     Ok(())
 }

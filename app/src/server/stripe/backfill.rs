@@ -29,7 +29,7 @@ pub enum BackfillError {
 /// Starts over: forgets every cursor. Without this, `run` resumes where the last run stopped.
 pub async fn reset(db: &Db) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM stripe_backfill")
-        .execute(db.pool())
+        .execute(&mut *db.write().await?)
         .await?;
     Ok(())
 }
@@ -45,7 +45,7 @@ async fn position(
     )
     .bind(resource)
     .bind(now_ms)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     let (cursor, done, objects): (Option<String>, i64, i64) =
         sqlx::query_as("SELECT cursor, done, objects FROM stripe_backfill WHERE resource = $1")

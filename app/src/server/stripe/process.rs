@@ -108,7 +108,7 @@ impl JobHandler for ProcessEvent {
             .bind(error)
             .bind(chrono::Utc::now().timestamp_millis())
             .bind(id)
-            .execute(db.pool())
+            .execute(&mut *db.write().await?)
             .await?;
         Ok(())
     }

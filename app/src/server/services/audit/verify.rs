@@ -29,7 +29,7 @@ pub async fn verify(db: &Db) -> Result<Verification, sqlx::Error> {
     .bind(result.entries)
     .bind(result.first_bad_seq)
     .bind(&result.detail)
-    .execute(db.pool())
+    .execute(&mut *db.write().await?)
     .await?;
     Ok(result)
 }
