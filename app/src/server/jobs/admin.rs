@@ -5,6 +5,7 @@ use crate::domain::{
     JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary, Outcome,
 };
 use crate::server::actor::{Actor, RequestMeta};
+use crate::server::db::keyset::{next_cursor, ListQuery};
 use crate::server::db::Db;
 use crate::server::services::audit;
 use sqlx::{any::AnyRow, Row};
@@ -83,51 +84,19 @@ pub async fn list(
     before: Option<&str>,
     limit: i64,
 ) -> Result<JobPage, sqlx::Error> {
-    let cursor = before.and_then(|b| {
-        let (t, id) = b.split_once(':')?;
-        Some((t.parse::<i64>().ok()?, id.to_string()))
-    });
-    let mut sql = format!("SELECT {SUMMARY} FROM jobs WHERE 1 = 1");
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        format!("${n}")
-    };
-    if filter.status.is_some() {
-        sql += &format!(" AND status = {}", next());
-    }
-    if filter.kind.is_some() {
-        sql += &format!(" AND kind = {}", next());
-    }
-    if filter.customer_id.is_some() {
-        sql += &format!(" AND customer_id = {}", next());
-    }
-    if cursor.is_some() {
-        let (a, b, c) = (next(), next(), next());
-        sql += &format!(" AND (created_at < {a} OR (created_at = {b} AND id < {c}))");
-    }
-    sql += &format!(" ORDER BY created_at DESC, id DESC LIMIT {}", next());
-    let mut q = sqlx::query(&sql);
-    if let Some(s) = filter.status {
-        q = q.bind(s.as_str());
+    let mut q = ListQuery::new(format!("SELECT {SUMMARY} FROM jobs WHERE 1 = 1"));
+    if let Some(st) = filter.status {
+        q.and(" AND status = ?", [st.as_str().into()]);
     }
     if let Some(k) = &filter.kind {
-        q = q.bind(k.clone());
+        q.and(" AND kind = ?", [k.clone().into()]);
     }
     if let Some(c) = &filter.customer_id {
-        q = q.bind(c.clone());
+        q.and(" AND customer_id = ?", [c.clone().into()]);
     }
-    if let Some((t, id)) = &cursor {
-        q = q.bind(*t).bind(*t).bind(id.clone());
-    }
-    let rows = q.bind(limit + 1).fetch_all(db.pool()).await?;
+    let rows = q.fetch_page(db, "created_at", "id", before, limit).await?;
     let mut jobs = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
-    let next_before = if jobs.len() as i64 > limit {
-        jobs.truncate(limit as usize);
-        jobs.last().map(|j| format!("{}:{}", j.created_at_ms, j.id))
-    } else {
-        None
-    };
+    let next_before = next_cursor(&mut jobs, limit, |j| (j.created_at_ms, &j.id));
     Ok(JobPage { jobs, next_before })
 }
 

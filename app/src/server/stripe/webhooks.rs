@@ -6,6 +6,7 @@ use crate::domain::{
     WebhookStats,
 };
 use crate::server::actor::{Actor, RequestMeta};
+use crate::server::db::keyset::{next_cursor, ListQuery};
 use crate::server::db::Db;
 use crate::server::jobs::{self, NewJob};
 use crate::server::services::audit;
@@ -103,62 +104,30 @@ pub async fn list(
     before: Option<&str>,
     limit: i64,
 ) -> Result<WebhookPage, sqlx::Error> {
-    let cursor = before.and_then(|b| {
-        let (t, id) = b.split_once(':')?;
-        Some((t.parse::<i64>().ok()?, id.to_string()))
-    });
-    let mut sql = format!(
+    let mut q = ListQuery::new(format!(
         "SELECT {VIEW} FROM stripe_events e LEFT JOIN jobs j ON j.id = e.job_id WHERE 1 = 1"
-    );
-    let mut binds: Vec<String> = Vec::new();
-    let mut arg = |sql: &mut String, clause: &str, value: String| {
-        binds.push(value);
-        *sql += &clause.replace('?', &format!("${}", binds.len()));
-    };
-    if let Some(s) = filter.status {
-        arg(&mut sql, " AND e.status = ?", s.as_str().into());
+    ));
+    if let Some(st) = filter.status {
+        q.and(" AND e.status = ?", [st.as_str().into()]);
     }
     if let Some(t) = &filter.event_type {
         if let Some(prefix) = t.strip_suffix('.') {
-            arg(
-                &mut sql,
+            q.and(
                 " AND e.event_type LIKE ?",
-                format!("{}.%", prefix.replace(['%', '_'], "")),
+                [format!("{}.%", prefix.replace(['%', '_'], "")).into()],
             );
         } else {
-            arg(&mut sql, " AND e.event_type = ?", t.clone());
+            q.and(" AND e.event_type = ?", [t.clone().into()]);
         }
     }
     if let Some(c) = &filter.stripe_customer {
-        arg(&mut sql, " AND e.stripe_customer_id = ?", c.clone());
+        q.and(" AND e.stripe_customer_id = ?", [c.clone().into()]);
     }
-    let n = binds.len();
-    if cursor.is_some() {
-        sql += &format!(
-            " AND (e.received_at < ${a} OR (e.received_at = ${a} AND e.id < ${b}))",
-            a = n + 1,
-            b = n + 2
-        );
-    }
-    let limit_at = if cursor.is_some() { n + 3 } else { n + 1 };
-    sql += &format!(" ORDER BY e.received_at DESC, e.id DESC LIMIT ${limit_at}");
-    let mut q = sqlx::query(&sql);
-    for b in &binds {
-        q = q.bind(b.clone());
-    }
-    if let Some((t, id)) = &cursor {
-        q = q.bind(*t).bind(id.clone());
-    }
-    let rows = q.bind(limit + 1).fetch_all(db.pool()).await?;
+    let rows = q
+        .fetch_page(db, "e.received_at", "e.id", before, limit)
+        .await?;
     let mut events = rows.iter().map(view).collect::<Result<Vec<_>, _>>()?;
-    let next_before = if events.len() as i64 > limit {
-        events.truncate(limit as usize);
-        events
-            .last()
-            .map(|e| format!("{}:{}", e.received_at_ms, e.id))
-    } else {
-        None
-    };
+    let next_before = next_cursor(&mut events, limit, |e| (e.received_at_ms, &e.id));
     Ok(WebhookPage {
         events,
         next_before,
