@@ -76,11 +76,12 @@ fn refund_error(e: crate::server::stripe::refunds::RefundError) -> ServerFnError
     }
 }
 
-/// Asks for a refund (billing.refund). `amount` is in the charge currency's minor units.
+/// Asks for a refund (billing.refund). `amount` is as typed, in major units of the charge's
+/// currency ("12.50"); the server converts it with that currency's decimals.
 #[server(prefix = "/api/fn", endpoint = "refund_request")]
 pub async fn request_refund(
     charge_id: String,
-    amount: i64,
+    amount: String,
     reason: String,
     note: String,
 ) -> Result<crate::domain::RefundRequestView, ServerFnError> {
@@ -95,7 +96,7 @@ pub async fn request_refund(
         &c.meta,
         refunds::NewRefund {
             charge_id: &charge_id,
-            amount,
+            amount: &amount,
             reason: &reason,
             note: &note,
         },

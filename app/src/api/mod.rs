@@ -9,6 +9,7 @@ pub mod auth;
 pub mod billing;
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx;
+pub mod customers;
 pub mod jobs;
 pub mod staff;
 pub mod system;
@@ -21,6 +22,7 @@ pub use billing::{
     start_backfill, DecideRefund, GetBackfillStatus, ListRefunds, RequestRefund, ResyncCustomer,
     StartBackfill,
 };
+pub use customers::{get_customer_list, get_customer_view, GetCustomerList, GetCustomerView};
 pub use jobs::{
     cancel_job, get_job_counts, get_job_detail, get_job_list, retry_job, CancelJob, GetJobCounts,
     GetJobDetail, GetJobList, RetryJob,

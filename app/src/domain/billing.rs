@@ -48,6 +48,16 @@ impl AccountState {
         }
     }
 
+    /// Badge colour: green when money flows, amber when it is at risk, red when it stopped.
+    pub fn tone(self) -> &'static str {
+        match self {
+            AccountState::Active | AccountState::Trialing => "ok",
+            AccountState::PastDue => "warn",
+            AccountState::Unpaid => "fail",
+            AccountState::Canceled | AccountState::None => "neutral",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<AccountState> {
         AccountState::ALL.into_iter().find(|a| a.as_str() == s)
     }

@@ -4,9 +4,11 @@ pub mod access;
 pub mod app_env;
 pub mod audit;
 pub mod billing;
+pub mod customers;
 pub mod email;
 pub mod health;
 pub mod jobs;
+pub mod money;
 pub mod refunds;
 pub mod time_fmt;
 pub mod webhooks;
@@ -15,9 +17,14 @@ pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};
 pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
 pub use billing::AccountState;
+pub use customers::{
+    ChargeView, CustomerActions, CustomerFilter, CustomerPage, CustomerSummary, CustomerView,
+    InvoiceView, StripeIdentity, SubscriptionView, TimelineEntry,
+};
 pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};
 pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};
+pub use money::{Money, MoneyError};
 pub use refunds::{RefundRequestView, RefundStatus, REFUND_REASONS};
 pub use webhooks::{
     BackfillProgress, BackfillView, EventStatus, SuccessRate, WebhookDetail, WebhookEventView,

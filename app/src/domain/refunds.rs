@@ -2,6 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Stripe's refund reasons, with how the form shows them.
+pub fn reason_label(reason: &str) -> &str {
+    match reason {
+        "requested_by_customer" => "Requested by the customer",
+        "duplicate" => "Duplicate payment",
+        "fraudulent" => "Fraudulent",
+        other => other,
+    }
+}
+
 /// Stripe's refund reasons.
 pub const REFUND_REASONS: [&str; 3] = ["requested_by_customer", "duplicate", "fraudulent"];
 
@@ -32,6 +42,25 @@ impl RefundStatus {
             RefundStatus::Executed => "executed",
             RefundStatus::Failed => "failed",
             RefundStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RefundStatus::PendingApproval => "Waiting for approval",
+            RefundStatus::Approved => "Approved, sending",
+            RefundStatus::Executed => "Refunded",
+            RefundStatus::Failed => "Failed",
+            RefundStatus::Rejected => "Rejected",
+        }
+    }
+
+    pub fn tone(self) -> &'static str {
+        match self {
+            RefundStatus::PendingApproval | RefundStatus::Approved => "warn",
+            RefundStatus::Executed => "ok",
+            RefundStatus::Failed => "fail",
+            RefundStatus::Rejected => "neutral",
         }
     }
 

@@ -17,6 +17,16 @@ const NAV: &[NavItem] = &[
         access: Access::SignedIn,
     },
     NavItem {
+        href: "/customers",
+        label: "Customers",
+        access: Access::Requires(Permission::CustomerRead),
+    },
+    NavItem {
+        href: "/refunds",
+        label: "Refunds",
+        access: Access::Requires(Permission::CustomerRead),
+    },
+    NavItem {
         href: "/jobs",
         label: "Jobs",
         access: Access::Requires(Permission::CustomerRead),

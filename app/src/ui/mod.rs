@@ -73,6 +73,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/jobs/:id") view=pages::JobDetailPage />
                     <Route path=path!("/webhooks") view=pages::WebhooksPage />
                     <Route path=path!("/webhooks/:id") view=pages::WebhookDetailPage />
+                    <Route path=path!("/customers") view=pages::CustomersPage />
+                    <Route path=path!("/customers/:id") view=pages::CustomerPage />
+                    <Route path=path!("/refunds") view=pages::RefundsPage />
                 </Routes>
             </layout::AppLayout>
         </Router>

@@ -82,22 +82,25 @@ async fn refunds_respect_the_remainder_the_limit_and_four_eyes(backend: Backend)
 
     let (support, _) = app.sign_in(Role::Support).await;
     assert_eq!(
-        request(&app, &support, "ch_F", "100").await.0,
+        request(&app, &support, "ch_F", "1.00").await.0,
         403,
         "support has no refund action"
     );
     let (billing, billing_staff) = app.sign_in(Role::Billing).await;
-    let (status, body) = request(&app, &billing, "ch_F", "3000").await;
+    let (status, body) = request(&app, &billing, "ch_F", "30.00").await;
     assert_eq!(status, 422, "more than the payment: {body}");
     let (status, body) = request(&app, &billing, "ch_F", "0").await;
     assert_eq!(status, 422, "{body}");
-    let (status, small) = request(&app, &billing, "ch_F", "600").await;
+    let (status, small) = request(&app, &billing, "ch_F", "6").await;
     assert_eq!(status, 200, "{small}");
     assert_eq!(small["status"], "approved", "within the billing limit");
-    let (_, big) = request(&app, &billing, "ch_F", "1500").await;
+    assert_eq!(small["amount"], 600, "typed in dollars, kept in cents");
+    let (status, body) = request(&app, &billing, "ch_F", "1.005").await;
+    assert_eq!(status, 422, "USD has cents, not mills: {body}");
+    let (_, big) = request(&app, &billing, "ch_F", "15.00").await;
     assert_eq!(big["status"], "pending_approval", "over the limit waits");
     let big_id = big["id"].as_str().unwrap().to_string();
-    let (status, body) = request(&app, &billing, "ch_F", "500").await;
+    let (status, body) = request(&app, &billing, "ch_F", "5.00").await;
     assert_eq!(status, 422, "600 + 1500 waiting leave 400: {body}");
 
     // Four eyes: the requester can never decide, whatever their role; billing cannot at all.
@@ -192,8 +195,12 @@ async fn refunds_respect_the_remainder_the_limit_and_four_eyes(backend: Backend)
         .iter()
         .all(|r| r["status"] == "executed"));
 
-    let (status, body) = request(&app, &billing, "ch_F", "500").await;
+    let (status, body) = request(&app, &billing, "ch_F", "5.00").await;
     assert_eq!(status, 422, "only 400 is left: {body}");
+    assert!(
+        body.to_string().contains("At most 4.00 USD"),
+        "the remainder in the charge's currency: {body}"
+    );
     let actions: Vec<String> = audit_entries(&app.state.db, "billing.refund")
         .await
         .into_iter()

@@ -15,14 +15,14 @@ both_backends!(
 
 const SECRET: &str = "whsec_mirror_tests_000000000001";
 
-fn fixture(kind: &str) -> Value {
+pub(crate) fn fixture(kind: &str) -> Value {
     let all: Value =
         serde_json::from_str(include_str!("../fixtures/stripe/fixtures3.json")).unwrap();
     all["resources"][kind].clone()
 }
 
 /// Stripe's published example object of `kind` with `changes` laid over it.
-fn object(kind: &str, changes: Value) -> Value {
+pub(crate) fn object(kind: &str, changes: Value) -> Value {
     let mut o = fixture(kind);
     for (k, v) in changes.as_object().unwrap() {
         o[k] = v.clone();
@@ -30,7 +30,7 @@ fn object(kind: &str, changes: Value) -> Value {
     o
 }
 
-fn event(id: &str, kind: &str, created: i64, object: Value) -> String {
+pub(crate) fn event(id: &str, kind: &str, created: i64, object: Value) -> String {
     json!({
         "id": id, "object": "event", "api_version": "2024-06-20", "created": created,
         "livemode": false, "type": kind, "data": { "object": object }

@@ -64,6 +64,14 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Requires(Permission::JobsRetry),
     ),
     (
+        "/api/fn/customer_list",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/customer_view",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
         "/api/fn/billing_resync",
         Access::Requires(Permission::BillingSync),
     ),
@@ -115,6 +123,12 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/jobs/{id}", Access::Requires(Permission::CustomerRead)),
     ("/webhooks", Access::Requires(Permission::CustomerRead)),
     ("/webhooks/{id}", Access::Requires(Permission::CustomerRead)),
+    ("/customers", Access::Requires(Permission::CustomerRead)),
+    (
+        "/customers/{id}",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    ("/refunds", Access::Requires(Permission::CustomerRead)),
 ];
 
 pub fn access_for(path: &str) -> Option<Access> {

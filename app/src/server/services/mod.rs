@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod customers;
 pub mod doctor;
 pub mod health;
 pub mod meta;

@@ -5,12 +5,12 @@
 
 use super::api::{ApiError, StripeApi};
 use super::backfill::apply_fetched;
-use crate::domain::{Outcome, RefundRequestView, RefundStatus, Role, REFUND_REASONS};
+use crate::domain::{Money, Outcome, RefundRequestView, RefundStatus, Role, REFUND_REASONS};
 use crate::server::actor::{Actor, RequestMeta};
 use crate::server::db::{Db, Tx};
 use crate::server::jobs::{self, JobError, JobHandler, NewJob};
 use crate::server::services::audit;
-use sqlx::{any::AnyRow, Row};
+use sqlx::{any::AnyRow, AnyConnection, Row};
 use std::collections::BTreeMap;
 
 pub const REFUND_JOB: &str = "stripe.refund";
@@ -44,8 +44,8 @@ type ChargeFacts = (
 
 pub struct NewRefund<'a> {
     pub charge_id: &'a str,
-    /// Minor units in the charge's currency.
-    pub amount: i64,
+    /// As staff typed it, in major units of the charge's currency ("12.50").
+    pub amount: &'a str,
     pub reason: &'a str,
     pub note: &'a str,
 }
@@ -125,6 +125,27 @@ async fn enqueue_execution(
 
 /// Records a refund request; executes it (through the job) at once when within the
 /// requester's limit, otherwise leaves it waiting for approval.
+/// What a new request may still refund on a charge: its amount less what is refunded (the
+/// mirror's figure, or executed requests whose webhook has not come yet, whichever is more)
+/// and what pending or approved requests hold.
+pub async fn remaining(
+    conn: &mut AnyConnection,
+    charge_id: &str,
+    amount: i64,
+    mirrored_refunded: i64,
+) -> Result<i64, sqlx::Error> {
+    let (held, executed): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT CAST(SUM(CASE WHEN status IN ('pending_approval', 'approved') THEN amount ELSE 0 END) AS BIGINT), \
+                CAST(SUM(CASE WHEN status = 'executed' THEN amount ELSE 0 END) AS BIGINT) \
+         FROM refund_requests WHERE charge_id = $1",
+    )
+    .bind(charge_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let refunded = mirrored_refunded.max(executed.unwrap_or(0));
+    Ok(amount - refunded - held.unwrap_or(0))
+}
+
 pub async fn request(
     db: &Db,
     api_configured: bool,
@@ -148,11 +169,6 @@ pub async fn request(
             "Add an internal note (up to 500 characters) saying why.".into(),
         ));
     }
-    if new.amount <= 0 {
-        return Err(RefundError::Invalid(
-            "The amount must be more than zero.".into(),
-        ));
-    }
     let mut tx = db.begin().await?;
     let charge: Option<ChargeFacts> = sqlx::query_as(
         "SELECT amount, amount_refunded, currency, status, stripe_customer_id FROM stripe_charges WHERE id = $1",
@@ -170,30 +186,24 @@ pub async fn request(
             "Only a succeeded payment can be refunded.".into(),
         ));
     }
-    let held: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(SUM(amount) AS BIGINT) FROM refund_requests WHERE charge_id = $1 AND status IN ('pending_approval', 'approved')",
-    )
-    .bind(new.charge_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    // Executed requests may not have reached the mirrored charge yet (its webhook comes later).
-    let executed: Option<i64> = sqlx::query_scalar(
-        "SELECT CAST(SUM(amount) AS BIGINT) FROM refund_requests WHERE charge_id = $1 AND status = 'executed'",
-    )
-    .bind(new.charge_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let refunded = refunded.unwrap_or(0).max(executed.unwrap_or(0));
-    let refundable = amount - refunded - held.unwrap_or(0);
-    if new.amount > refundable {
+    let wanted = Money::parse_major(new.amount, &currency)
+        .map_err(|e| RefundError::Invalid(e.to_string()))?
+        .amount;
+    if wanted <= 0 {
+        return Err(RefundError::Invalid(
+            "The amount must be more than zero.".into(),
+        ));
+    }
+    let refundable = remaining(&mut tx, new.charge_id, amount, refunded.unwrap_or(0)).await?;
+    if wanted > refundable {
         return Err(RefundError::Invalid(format!(
-            "At most {refundable} (minor units, {currency}) can still be refunded on this payment."
+            "At most {} can still be refunded on this payment.",
+            Money::new(refundable.max(0), currency)
         )));
     }
     let customer =
         super::mirror::customers::internal_id(&mut tx, stripe_customer.as_deref()).await?;
-    let needs_approval =
-        limit_for(actor.role(), billing_limit).is_some_and(|limit| new.amount > limit);
+    let needs_approval = limit_for(actor.role(), billing_limit).is_some_and(|limit| wanted > limit);
     let status = if needs_approval {
         RefundStatus::PendingApproval
     } else {
@@ -207,7 +217,7 @@ pub async fn request(
     .bind(&id)
     .bind(&customer)
     .bind(new.charge_id)
-    .bind(new.amount)
+    .bind(wanted)
     .bind(&currency)
     .bind(new.reason)
     .bind(note)
@@ -220,7 +230,7 @@ pub async fn request(
     let mut entry = audit::NewEntry::new(actor, meta, "billing.refund.requested", Outcome::Ok)
         .target("refund_request", &id)
         .details(serde_json::json!({
-            "charge": new.charge_id, "amount": new.amount, "currency": currency, "reason": new.reason,
+            "charge": new.charge_id, "amount": wanted, "currency": currency, "reason": new.reason,
             "note": note, "needs_approval": needs_approval,
         }));
     if let Some(c) = &customer {

@@ -1,7 +1,11 @@
 mod backfill_panel;
 mod confirm_button;
+mod refund_form;
+mod refund_requests;
 mod status_panel;
 
 pub use backfill_panel::BackfillPanel;
 pub use confirm_button::ConfirmButton;
+pub use refund_form::RefundForm;
+pub use refund_requests::RefundRequests;
 pub use status_panel::StatusPanel;

@@ -1,10 +1,13 @@
 mod account;
 mod audit;
+mod customer;
+mod customers;
 mod job_detail;
 mod jobs;
 mod login;
 mod not_found;
 mod overview;
+mod refunds;
 mod staff;
 mod webhook_detail;
 mod webhooks;
@@ -12,11 +15,14 @@ mod welcome;
 
 pub use account::AccountPage;
 pub use audit::AuditPage;
+pub use customer::CustomerPage;
+pub use customers::CustomersPage;
 pub use job_detail::JobDetailPage;
 pub use jobs::JobsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use overview::Overview;
+pub use refunds::RefundsPage;
 pub use staff::StaffPage;
 pub use webhook_detail::WebhookDetailPage;
 pub use webhooks::WebhooksPage;

@@ -1,0 +1,63 @@
+//! Customers: the searchable list and one customer's page (customer.read, in the access map).
+
+use crate::domain::{CustomerPage, CustomerView};
+use leptos::prelude::*;
+
+#[server(prefix = "/api/fn", endpoint = "customer_list")]
+pub async fn get_customer_list(
+    q: Option<String>,
+    state: Option<String>,
+    cursor: Option<String>,
+) -> Result<CustomerPage, ServerFnError> {
+    use crate::domain::{AccountState, CustomerFilter};
+    let state = match state.filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(
+            AccountState::parse(&s)
+                .ok_or_else(|| crate::api::ctx::bad_input("Unknown account state.".into()))?,
+        ),
+    };
+    let q = q.filter(|q| !q.trim().is_empty());
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(crate::api::ctx::bad_input(
+            "Search for at most 200 characters.".into(),
+        ));
+    }
+    let c = crate::api::ctx::ctx().await?;
+    let filter = CustomerFilter {
+        q,
+        state,
+        cursor: cursor.filter(|c| !c.is_empty()),
+    };
+    crate::server::services::customers::list(&c.state.db, &filter)
+        .await
+        .map_err(|e| crate::api::ctx::internal("customer list", e))
+}
+
+/// The customer page's data, with what the viewer may do on it.
+#[server(prefix = "/api/fn", endpoint = "customer_view")]
+pub async fn get_customer_view(id: String) -> Result<CustomerView, ServerFnError> {
+    use crate::domain::{CustomerActions, Permission};
+    use crate::server::services::customers;
+    let c = crate::api::ctx::ctx().await?;
+    let Some(mut view) = customers::view(&c.state.db, &id)
+        .await
+        .map_err(|e| crate::api::ctx::internal("customer view", e))?
+    else {
+        return Err(crate::api::ctx::refuse(
+            http::StatusCode::NOT_FOUND,
+            "No customer with that id.",
+        ));
+    };
+    let role = c.actor.role();
+    let can = |p: Permission| role.is_some_and(|r| r.can(p));
+    let config = &c.state.config;
+    view.actions = CustomerActions {
+        can_resync: can(Permission::BillingSync),
+        can_refund: can(Permission::BillingRefund),
+        can_approve: can(Permission::BillingRefundApprove),
+        refund_limit: crate::server::stripe::refunds::limit_for(role, config.refund_limit_billing),
+        stripe_configured: config.stripe_api_key.is_some(),
+    };
+    Ok(view)
+}

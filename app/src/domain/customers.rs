@@ -1,0 +1,131 @@
+//! One customer as staff see them: identities, billing mirror, refunds and the timeline.
+
+use super::{AccountState, Money, RefundRequestView};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    pub id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub product_user_id: Option<String>,
+    pub state: AccountState,
+    pub updated_at_ms: i64,
+}
+
+impl CustomerSummary {
+    /// What to call them: name, else email, else the id.
+    pub fn title(&self) -> String {
+        self.name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| self.email.clone())
+            .unwrap_or_else(|| self.id.clone())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerFilter {
+    /// Matches the start of an email or name, or an exact id (internal, product user, Stripe).
+    pub q: Option<String>,
+    pub state: Option<AccountState>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerPage {
+    pub items: Vec<CustomerSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StripeIdentity {
+    pub id: String,
+    pub livemode: bool,
+    pub deleted: bool,
+}
+
+impl StripeIdentity {
+    /// The Stripe dashboard page for this customer, in the right mode.
+    pub fn dashboard_url(&self) -> String {
+        let mode = if self.livemode { "" } else { "test/" };
+        format!("https://dashboard.stripe.com/{mode}customers/{}", self.id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriptionView {
+    pub id: String,
+    pub status: String,
+    pub plan_name: Option<String>,
+    pub price: Option<Money>,
+    pub interval: Option<String>,
+    pub quantity: Option<i64>,
+    pub current_period_end_ms: Option<i64>,
+    pub trial_end_ms: Option<i64>,
+    pub cancel_at_period_end: bool,
+    pub canceled_at_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    pub id: String,
+    pub number: Option<String>,
+    pub status: Option<String>,
+    pub total: Option<Money>,
+    pub amount_remaining: Option<Money>,
+    pub attempt_count: i64,
+    pub next_payment_attempt_ms: Option<i64>,
+    pub hosted_url: Option<String>,
+    pub created_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChargeView {
+    pub id: String,
+    pub amount: Money,
+    pub refunded: i64,
+    /// What a new refund request may still take: amount less refunded, executed and held.
+    pub refundable: i64,
+    pub status: Option<String>,
+    pub disputed: bool,
+    pub failure_message: Option<String>,
+    pub created_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub id: String,
+    pub at_ms: i64,
+    /// billing | crm | ticket | staff | job
+    pub source: String,
+    pub kind: String,
+    pub summary: String,
+    pub amount: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub customer: CustomerSummary,
+    pub stripe: Vec<StripeIdentity>,
+    pub subscriptions: Vec<SubscriptionView>,
+    pub invoices: Vec<InvoiceView>,
+    pub charges: Vec<ChargeView>,
+    pub refunds: Vec<RefundRequestView>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Paid invoices, per currency.
+    pub lifetime_paid: Vec<Money>,
+    pub actions: CustomerActions,
+}
+
+/// What the viewer may do on the page (the server checks again on every action).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerActions {
+    pub can_resync: bool,
+    pub can_refund: bool,
+    pub can_approve: bool,
+    /// The viewer's single-refund limit in minor units; None = no limit.
+    pub refund_limit: Option<i64>,
+    /// Refunds need STRIPE_API_KEY.
+    pub stripe_configured: bool,
+}

@@ -1,0 +1,234 @@
+//! Reading customers: the list staff search, and one customer's billing mirror, refund requests
+//! and timeline in one view. Permissions are the caller's business; this only reads.
+
+use crate::domain::{
+    AccountState, ChargeView, CustomerActions, CustomerFilter, CustomerPage, CustomerSummary,
+    CustomerView, InvoiceView, Money, StripeIdentity, SubscriptionView,
+};
+use crate::server::db::keyset::{next_cursor, ListQuery};
+use crate::server::db::Db;
+use crate::server::services::timeline;
+use crate::server::stripe::refunds;
+use sqlx::{any::AnyRow, Row};
+
+pub const PAGE_SIZE: i64 = 50;
+/// How much history the page shows at first; older entries are one click away (issue 8).
+const TIMELINE_LIMIT: i64 = 100;
+const RECENT_LIMIT: i64 = 25;
+
+const SUMMARY: &str = "c.id, c.name, c.email, c.product_user_id, c.account_state, c.updated_at";
+
+fn summary(r: &AnyRow) -> Result<CustomerSummary, sqlx::Error> {
+    let state: String = r.try_get("account_state")?;
+    Ok(CustomerSummary {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        email: r.try_get("email")?,
+        product_user_id: r.try_get("product_user_id")?,
+        state: AccountState::parse(&state).unwrap_or(AccountState::None),
+        updated_at_ms: r.try_get("updated_at")?,
+    })
+}
+
+/// LIKE pattern for "starts with", with the wildcards in the input taken literally.
+fn prefix_pattern(q: &str) -> String {
+    let escaped = q
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}
+
+/// Most recently changed first; the cursor is the last row's "updated_at:id".
+pub async fn list(db: &Db, filter: &CustomerFilter) -> Result<CustomerPage, sqlx::Error> {
+    let mut q = ListQuery::new(format!("SELECT {SUMMARY} FROM customers c WHERE 1 = 1"));
+    if let Some(text) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = prefix_pattern(&text.to_lowercase());
+        q.and(
+            " AND (c.id = ? OR c.product_user_id = ? OR c.email_normalized LIKE ? ESCAPE '\\' \
+             OR LOWER(c.name) LIKE ? ESCAPE '\\' \
+             OR c.id IN (SELECT customer_id FROM stripe_customers WHERE id = ?))",
+            [
+                text.into(),
+                text.into(),
+                pattern.clone().into(),
+                pattern.into(),
+                text.into(),
+            ],
+        );
+    }
+    if let Some(state) = filter.state {
+        q.and(" AND c.account_state = ?", [state.as_str().into()]);
+    }
+    let rows = q
+        .fetch_page(
+            db,
+            "c.updated_at",
+            "c.id",
+            filter.cursor.as_deref(),
+            PAGE_SIZE,
+        )
+        .await?;
+    let mut items = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = next_cursor(&mut items, PAGE_SIZE, |c| (c.updated_at_ms, &c.id));
+    Ok(CustomerPage { items, next_cursor })
+}
+
+fn money(amount: Option<i64>, currency: &Option<String>) -> Option<Money> {
+    Some(Money::new(amount?, currency.clone()?))
+}
+
+/// Everything the customer page shows; `actions` is left for the caller, who knows the viewer.
+pub async fn view(db: &Db, id: &str) -> Result<Option<CustomerView>, sqlx::Error> {
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {SUMMARY} FROM customers c WHERE c.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?
+    else {
+        return Ok(None);
+    };
+    let customer = summary(&row)?;
+    let of_customer = "SELECT id FROM stripe_customers WHERE customer_id = $1";
+
+    let stripe = sqlx::query(
+        "SELECT id, livemode, deleted FROM stripe_customers WHERE customer_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(StripeIdentity {
+            id: r.try_get("id")?,
+            livemode: r.try_get::<i64, _>("livemode")? != 0,
+            deleted: r.try_get::<i64, _>("deleted")? != 0,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+
+    let subscriptions = sqlx::query(&format!(
+        "SELECT id, status, plan_name, unit_amount, currency, billing_interval, quantity, current_period_end, \
+                trial_end, cancel_at_period_end, canceled_at FROM stripe_subscriptions \
+         WHERE stripe_customer_id IN ({of_customer}) ORDER BY COALESCE(stripe_created, 0) DESC, id DESC"
+    ))
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let currency: Option<String> = r.try_get("currency")?;
+        Ok(SubscriptionView {
+            id: r.try_get("id")?,
+            status: r
+                .try_get::<Option<String>, _>("status")?
+                .unwrap_or_default(),
+            plan_name: r.try_get("plan_name")?,
+            price: money(r.try_get("unit_amount")?, &currency),
+            interval: r.try_get("billing_interval")?,
+            quantity: r.try_get("quantity")?,
+            current_period_end_ms: r.try_get("current_period_end")?,
+            trial_end_ms: r.try_get("trial_end")?,
+            cancel_at_period_end: r.try_get::<i64, _>("cancel_at_period_end")? != 0,
+            canceled_at_ms: r.try_get("canceled_at")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+
+    let invoices = sqlx::query(&format!(
+        "SELECT id, number, status, currency, total, amount_remaining, attempt_count, next_payment_attempt, \
+                hosted_invoice_url, stripe_created FROM stripe_invoices \
+         WHERE stripe_customer_id IN ({of_customer}) ORDER BY COALESCE(stripe_created, 0) DESC, id DESC LIMIT $2"
+    ))
+    .bind(id)
+    .bind(RECENT_LIMIT)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        let currency: Option<String> = r.try_get("currency")?;
+        Ok(InvoiceView {
+            id: r.try_get("id")?,
+            number: r.try_get("number")?,
+            status: r.try_get("status")?,
+            total: money(r.try_get("total")?, &currency),
+            amount_remaining: money(r.try_get("amount_remaining")?, &currency),
+            attempt_count: r.try_get::<Option<i64>, _>("attempt_count")?.unwrap_or(0),
+            next_payment_attempt_ms: r.try_get("next_payment_attempt")?,
+            hosted_url: r.try_get("hosted_invoice_url")?,
+            created_ms: r.try_get("stripe_created")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+
+    let rows = sqlx::query(&format!(
+        "SELECT id, amount, amount_refunded, currency, status, disputed, failure_message, stripe_created \
+         FROM stripe_charges WHERE stripe_customer_id IN ({of_customer}) \
+         ORDER BY COALESCE(stripe_created, 0) DESC, id DESC LIMIT $2"
+    ))
+    .bind(id)
+    .bind(RECENT_LIMIT)
+    .fetch_all(db.pool())
+    .await?;
+    let mut charges = Vec::with_capacity(rows.len());
+    let mut conn = db.pool().acquire().await?;
+    for r in &rows {
+        let id: String = r.try_get("id")?;
+        let (Some(amount), Some(currency)) = (
+            r.try_get::<Option<i64>, _>("amount")?,
+            r.try_get::<Option<String>, _>("currency")?,
+        ) else {
+            continue;
+        };
+        let refunded = r.try_get::<Option<i64>, _>("amount_refunded")?.unwrap_or(0);
+        let status: Option<String> = r.try_get("status")?;
+        let refundable = if status.as_deref() == Some("succeeded") {
+            refunds::remaining(&mut conn, &id, amount, refunded)
+                .await?
+                .max(0)
+        } else {
+            0
+        };
+        charges.push(ChargeView {
+            id,
+            amount: Money::new(amount, currency),
+            refunded,
+            refundable,
+            status,
+            disputed: r.try_get::<i64, _>("disputed")? != 0,
+            failure_message: r.try_get("failure_message")?,
+            created_ms: r.try_get("stripe_created")?,
+        });
+    }
+    drop(conn);
+
+    let lifetime_paid = sqlx::query(&format!(
+        "SELECT currency, CAST(SUM(amount_paid) AS BIGINT) AS paid FROM stripe_invoices \
+         WHERE stripe_customer_id IN ({of_customer}) AND status = 'paid' AND currency IS NOT NULL \
+         GROUP BY currency ORDER BY currency"
+    ))
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(Money::new(
+            r.try_get::<Option<i64>, _>("paid")?.unwrap_or(0),
+            r.try_get::<String, _>("currency")?,
+        ))
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+
+    Ok(Some(CustomerView {
+        customer,
+        stripe,
+        subscriptions,
+        invoices,
+        charges,
+        refunds: refunds::list(db, None, Some(id)).await?,
+        timeline: timeline::read(db, id, TIMELINE_LIMIT).await?,
+        lifetime_paid,
+        actions: CustomerActions::default(),
+    }))
+}
