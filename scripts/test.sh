@@ -91,9 +91,9 @@ BIN=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ledgerline
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 E2E_DIR=$(mktemp -d)
 export E2E_PASSWORD="e2e-$(date +%s)-orchard-lantern"
-export E2E_ADMIN=admin@e2e.example.com E2E_VIEWER=viewer@e2e.example.com
+export E2E_ADMIN=admin@e2e.example.com E2E_VIEWER=viewer@e2e.example.com E2E_BILLING=billing@e2e.example.com
 export E2E_STRIPE_WEBHOOK_SECRET="whsec_e2e_$(date +%s)_secret"
-for who in "admin:$E2E_ADMIN" "viewer:$E2E_VIEWER"; do
+for who in "admin:$E2E_ADMIN" "viewer:$E2E_VIEWER" "billing:$E2E_BILLING"; do
   echo "$E2E_PASSWORD" | (cd "$E2E_DIR" && DATABASE_URL="sqlite://$E2E_DIR/e2e.db" \
     "$BIN" create-staff --role "${who%%:*}" --email "${who#*:}" --name "E2E ${who%%:*}") >/dev/null
 done
@@ -112,6 +112,8 @@ PY
   cd "$E2E_DIR"
   exec env APP_ENV=test DATABASE_URL="sqlite://$E2E_DIR/e2e.db" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" \
     STRIPE_WEBHOOK_SECRET="$E2E_STRIPE_WEBHOOK_SECRET" \
+    ${LOCALSTRIPE_URL:+STRIPE_API_KEY=sk_test_e2e_customers STRIPE_API_BASE="$LOCALSTRIPE_URL"} \
+    REFUND_LIMIT_BILLING=1000 \
     LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve
 ) >"$LOG_DIR/e2e-server.log" 2>&1 &
 SERVER_PID=$!

@@ -11,6 +11,7 @@ export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '
 export const PASSWORD = process.env.E2E_PASSWORD;
 export const ADMIN = process.env.E2E_ADMIN;
 export const VIEWER = process.env.E2E_VIEWER;
+export const BILLING = process.env.E2E_BILLING;
 
 export async function launch() {
   return chromium.launch({

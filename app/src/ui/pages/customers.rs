@@ -18,7 +18,7 @@ pub fn CustomersPage() -> impl IntoView {
         <Title text="Customers" />
         <div class="page-header">
             <h1>"Customers"</h1>
-            <p class="muted">"One record per customer, linking their Stripe billing and, as they land, CRM contact and tickets."</p>
+            <p class="muted">"One record per customer, linking everything billing knows about them. Search by email, name or any id."</p>
         </div>
         <form class="filters card" method="get" action="/customers" role="search" aria-label="Find customers">
             <div class="field">
