@@ -9,6 +9,11 @@ use std::{fmt, net::SocketAddr, time::Duration};
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/ledgerline.db";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_STRIPE_API_BASE: &str = "https://api.stripe.com";
+pub const DEFAULT_HUBSPOT_API_BASE: &str = "https://api.hubapi.com";
+/// Account state → HubSpot lifecycle stage. HubSpot only moves a stage forward through the API
+/// (subscriber … customer, evangelist, other), so the default never asks it to go back.
+pub const DEFAULT_CRM_LIFECYCLE_MAP: &str =
+    "none=lead,trialing=opportunity,active=customer,past_due=customer,unpaid=customer,canceled=other";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -144,6 +149,13 @@ pub struct Config {
     pub stripe_webhook_tolerance: Duration,
     pub crm_provider: CrmProvider,
     pub hubspot_token: Option<Secret>,
+    pub hubspot_api_base: String,
+    /// How long one HubSpot call may take before it counts as a (transient) timeout.
+    pub hubspot_timeout: Duration,
+    /// Lifecycle stage per account state (every state has one).
+    pub crm_lifecycle: Vec<(crate::domain::AccountState, String)>,
+    /// The Stripe customer metadata key holding the product's user id.
+    pub stripe_user_id_key: String,
     /// A session unused this long ends.
     pub session_idle_timeout: Duration,
     /// A session ends this long after sign-in, however active.
@@ -232,6 +244,48 @@ fn parse_secs(max: u64) -> impl Fn(&str) -> Result<Duration, String> {
             "expected a whole number between 1 and {max}, got {}",
             quoted(v)
         )),
+    }
+}
+
+/// "state=stage,…" with every account state named once; stages are HubSpot's internal values.
+fn parse_lifecycle(v: &str) -> Result<Vec<(crate::domain::AccountState, String)>, String> {
+    use crate::domain::AccountState;
+    const STAGES: [&str; 8] = [
+        "subscriber",
+        "lead",
+        "marketingqualifiedlead",
+        "salesqualifiedlead",
+        "opportunity",
+        "customer",
+        "evangelist",
+        "other",
+    ];
+    let mut out = Vec::new();
+    for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (state, stage) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("expected state=stage pairs, got {}", quoted(pair)))?;
+        let state = AccountState::parse(state.trim())
+            .ok_or_else(|| format!("unknown account state {}", quoted(state)))?;
+        let stage = stage.trim().to_ascii_lowercase();
+        if !STAGES.contains(&stage.as_str()) {
+            return Err(format!(
+                "unknown lifecycle stage {}; use one of {}",
+                quoted(&stage),
+                STAGES.join(", ")
+            ));
+        }
+        if out.iter().any(|(s, _)| *s == state) {
+            return Err(format!("{} is mapped twice", state.as_str()));
+        }
+        out.push((state, stage));
+    }
+    match AccountState::ALL
+        .iter()
+        .find(|s| !out.iter().any(|(o, _)| o == *s))
+    {
+        Some(missing) => Err(format!("no stage for {}", missing.as_str())),
+        None => Ok(out),
     }
 }
 
@@ -324,6 +378,44 @@ impl Config {
             }
         });
 
+        let hubspot_api_base =
+            r.parse("HUBSPOT_API_BASE", DEFAULT_HUBSPOT_API_BASE, parse_http_url);
+        let hubspot_timeout = r.parse("HUBSPOT_TIMEOUT_MS", "10000", |v| {
+            match v.trim().parse::<u64>() {
+                Ok(ms) if (50..=120_000).contains(&ms) => Ok(Duration::from_millis(ms)),
+                _ => Err(format!(
+                    "expected milliseconds from 50 to 120000, got {}",
+                    quoted(v)
+                )),
+            }
+        });
+        let crm_lifecycle = r.parse(
+            "CRM_LIFECYCLE_MAP",
+            DEFAULT_CRM_LIFECYCLE_MAP,
+            parse_lifecycle,
+        );
+        let stripe_user_id_key = r.parse("STRIPE_USER_ID_METADATA_KEY", "user_id", |v| {
+            let v = v.trim();
+            if !v.is_empty()
+                && v.len() <= 40
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                Ok(v.to_string())
+            } else {
+                Err(format!(
+                    "expected a metadata key (letters, digits, _ or -), got {}",
+                    quoted(v)
+                ))
+            }
+        });
+        if matches!(crm_provider, Some(CrmProvider::Hubspot)) && hubspot_token.is_none() {
+            r.errors.push(ConfigError {
+                var: "HUBSPOT_TOKEN",
+                expected: "required when CRM_PROVIDER=hubspot (a private-app access token)".into(),
+            });
+        }
+
         let session_idle_timeout = r.parse("SESSION_IDLE_TIMEOUT_MINS", "30", |v| {
             parse_secs(24 * 60)(v).map(|d| d * 60)
         });
@@ -377,6 +469,10 @@ impl Config {
             stripe_webhook_tolerance: stripe_webhook_tolerance.expect("parsed"),
             crm_provider: crm_provider.expect("parsed"),
             hubspot_token,
+            hubspot_api_base: hubspot_api_base.expect("parsed"),
+            hubspot_timeout: hubspot_timeout.expect("parsed"),
+            crm_lifecycle: crm_lifecycle.expect("parsed"),
+            stripe_user_id_key: stripe_user_id_key.expect("parsed"),
             session_idle_timeout: session_idle_timeout.expect("parsed"),
             session_absolute_timeout: session_absolute_timeout.expect("parsed"),
             worker_count: worker_count.expect("parsed"),
@@ -421,6 +517,47 @@ mod tests {
         assert_eq!(c.stripe_webhook_tolerance, Duration::from_secs(300));
         assert!(c.stripe_api_key.is_none());
         assert_eq!(c.crm_provider, CrmProvider::None);
+    }
+
+    #[test]
+    fn crm_settings_are_checked_together() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.hubspot_api_base, DEFAULT_HUBSPOT_API_BASE);
+        assert_eq!(c.stripe_user_id_key, "user_id");
+        let stage = |c: &Config, s: crate::domain::AccountState| {
+            c.crm_lifecycle
+                .iter()
+                .find(|(x, _)| *x == s)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            stage(&c, crate::domain::AccountState::Active).as_deref(),
+            Some("customer")
+        );
+        let err = config(&[("CRM_PROVIDER", "hubspot")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("HUBSPOT_TOKEN: required when CRM_PROVIDER=hubspot"),
+            "{err}"
+        );
+        let err = config(&[("CRM_LIFECYCLE_MAP", "active=customer")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no stage for"), "{err}");
+        let err = config(&[("CRM_LIFECYCLE_MAP", "active=vip")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown lifecycle stage \"vip\""), "{err}");
+        let custom = config(&[(
+            "CRM_LIFECYCLE_MAP",
+            "none=subscriber, trialing=lead, active=customer, past_due=customer, unpaid=other, canceled=other",
+        )])
+        .unwrap();
+        assert_eq!(
+            stage(&custom, crate::domain::AccountState::None).as_deref(),
+            Some("subscriber")
+        );
     }
 
     #[test]
