@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod auth;
 pub mod config;
+pub mod crm;
 pub mod db;
 pub mod error;
 pub mod http;

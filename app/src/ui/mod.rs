@@ -4,7 +4,7 @@
 mod components;
 mod layout;
 mod pages;
-mod url;
+pub(crate) mod url;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};

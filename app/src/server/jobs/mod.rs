@@ -18,7 +18,7 @@ pub use worker::{liveness, spawn_workers, WorkerConfig};
 /// registers its kinds here, so this is the one list of what the queue can run.
 pub fn registry(config: &crate::server::Config) -> Registry {
     use crate::server::stripe;
-    Registry::new()
+    let registry = Registry::new()
         .register(stripe::PROCESS_EVENT, stripe::ProcessEvent::new(config))
         .register(
             stripe::backfill::BACKFILL_JOB,
@@ -27,7 +27,15 @@ pub fn registry(config: &crate::server::Config) -> Registry {
         .register(
             stripe::refunds::REFUND_JOB,
             stripe::refunds::RefundJob::new(config),
-        )
+        );
+    // Without a CRM no sync is ever enqueued; a stray one dies as "no handler" and says so.
+    match crate::server::crm::from_config(config) {
+        Some(crm) => registry.register(
+            crate::server::crm::sync::CRM_SYNC_JOB,
+            crate::server::crm::sync::CrmSync::new(crm, config),
+        ),
+        None => registry,
+    }
 }
 
 /// Job statuses as stored (the names come from the one enum the UI shares).

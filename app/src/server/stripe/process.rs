@@ -15,12 +15,15 @@ use async_trait::async_trait;
 
 pub struct ProcessEvent {
     api: Option<StripeApi>,
+    /// Push customers whose mirror changed to the CRM (a `crm.sync` in the same transaction).
+    crm: bool,
 }
 
 impl ProcessEvent {
     pub fn new(config: &Config) -> Self {
         ProcessEvent {
             api: StripeApi::from_config(config),
+            crm: crate::server::crm::enabled(config),
         }
     }
 
@@ -78,9 +81,14 @@ impl JobHandler for ProcessEvent {
         let current = self.current(&event).await?;
         let now = chrono::Utc::now().timestamp_millis();
         let mut tx = db.begin().await.map_err(transient)?;
-        mirror::apply_event(&mut tx, &event, current.as_ref(), now)
+        let applied = mirror::apply_event(&mut tx, &event, current.as_ref(), now)
             .await
             .map_err(transient)?;
+        if let (true, true, Some(customer)) = (self.crm, applied.written, &applied.customer_id) {
+            crate::server::crm::sync::enqueue(&mut tx, customer, "billing", now)
+                .await
+                .map_err(transient)?;
+        }
         sqlx::query(
             "UPDATE stripe_events SET status = 'processed', status_reason = NULL, processed_at = $1, updated_at = $1 WHERE id = $2",
         )

@@ -1,0 +1,175 @@
+//! What Ledgerline writes to a CRM contact, computed from the billing mirror. One function, so
+//! the sync, the drift report and the tests agree on every value.
+
+use super::{Properties, ID_PROPERTY};
+use crate::domain::{AccountState, Money};
+use crate::server::db::Db;
+use crate::server::Config;
+use sqlx::Row;
+
+/// The billing properties Ledgerline owns on the contact (custom properties, plus HubSpot's
+/// lifecycle stage). Contact basics (email, names) are written only when we know them.
+pub const MAPPED: [&str; 8] = [
+    "lifecyclestage",
+    "ledgerline_plan",
+    "ledgerline_mrr",
+    "ledgerline_billing_status",
+    "ledgerline_dunning",
+    "ledgerline_last_payment_date",
+    "ledgerline_last_payment_status",
+    "ledgerline_url",
+];
+
+/// Monthly recurring revenue in minor units: each live subscription's price × quantity,
+/// brought to a month (a year is 1/12, a week 52/12, a day 365/12), rounded to the unit.
+pub fn monthly(unit_amount: i64, quantity: i64, interval: &str, interval_count: i64) -> i64 {
+    let total = unit_amount as i128 * quantity.max(1) as i128;
+    let count = interval_count.max(1) as i128;
+    let (num, den) = match interval {
+        "year" => (1, 12 * count),
+        "week" => (52, 12 * count),
+        "day" => (365, 12 * count),
+        _ => (1, count),
+    };
+    ((total * num + den / 2) / den) as i64
+}
+
+pub struct Facts {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub state: AccountState,
+    pub properties: Properties,
+}
+
+/// The contact properties for `customer_id`, or None if there is no such customer.
+pub async fn facts(
+    db: &Db,
+    config: &Config,
+    customer_id: &str,
+) -> Result<Option<Facts>, sqlx::Error> {
+    let Some(row) = sqlx::query("SELECT name, email, account_state FROM customers WHERE id = $1")
+        .bind(customer_id)
+        .fetch_optional(db.pool())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let name: Option<String> = row.try_get("name")?;
+    let email: Option<String> = row.try_get("email")?;
+    let state = AccountState::parse(&row.try_get::<String, _>("account_state")?)
+        .unwrap_or(AccountState::None);
+    let of_customer = "SELECT id FROM stripe_customers WHERE customer_id = $1";
+    let subs = sqlx::query(&format!(
+        "SELECT status, plan_name, unit_amount, currency, billing_interval, quantity FROM stripe_subscriptions \
+         WHERE stripe_customer_id IN ({of_customer}) ORDER BY COALESCE(stripe_created, 0) DESC, id DESC"
+    ))
+    .bind(customer_id)
+    .fetch_all(db.pool())
+    .await?;
+    let live = |s: &str| matches!(s, "active" | "trialing" | "past_due" | "unpaid");
+    let mut plan = String::new();
+    let mut mrr = 0i64;
+    let mut currency: Option<String> = None;
+    for s in &subs {
+        let status: Option<String> = s.try_get("status")?;
+        if !status.as_deref().is_some_and(live) {
+            continue;
+        }
+        if plan.is_empty() {
+            plan = s
+                .try_get::<Option<String>, _>("plan_name")?
+                .unwrap_or_default();
+        }
+        if let (Some(amount), Some(c)) = (
+            s.try_get::<Option<i64>, _>("unit_amount")?,
+            s.try_get::<Option<String>, _>("currency")?,
+        ) {
+            let interval: Option<String> = s.try_get("billing_interval")?;
+            let quantity: Option<i64> = s.try_get("quantity")?;
+            mrr += monthly(
+                amount,
+                quantity.unwrap_or(1),
+                interval.as_deref().unwrap_or("month"),
+                1,
+            );
+            currency.get_or_insert(c);
+        }
+    }
+    let last: Option<(Option<i64>, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT stripe_created, status FROM stripe_charges WHERE stripe_customer_id IN ({of_customer}) \
+         ORDER BY COALESCE(stripe_created, 0) DESC, id DESC LIMIT 1"
+    ))
+    .bind(customer_id)
+    .fetch_optional(db.pool())
+    .await?;
+    let stage = config
+        .crm_lifecycle
+        .iter()
+        .find(|(s, _)| *s == state)
+        .map(|(_, stage)| stage.clone())
+        .unwrap_or_else(|| "lead".into());
+    let mut p = Properties::new();
+    p.insert(ID_PROPERTY.into(), customer_id.into());
+    if let Some(e) = &email {
+        p.insert("email".into(), e.trim().to_lowercase());
+    }
+    if let Some(n) = name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        let (first, last) = n.split_once(' ').unwrap_or((n, ""));
+        p.insert("firstname".into(), first.into());
+        if !last.trim().is_empty() {
+            p.insert("lastname".into(), last.trim().into());
+        }
+    }
+    p.insert("lifecyclestage".into(), stage);
+    p.insert("ledgerline_plan".into(), plan);
+    p.insert(
+        "ledgerline_mrr".into(),
+        match &currency {
+            Some(c) => Money::new(mrr, c.clone()).major().replace(',', ""),
+            None => "0".into(),
+        },
+    );
+    p.insert("ledgerline_billing_status".into(), state.as_str().into());
+    p.insert(
+        "ledgerline_dunning".into(),
+        matches!(state, AccountState::PastDue | AccountState::Unpaid).to_string(),
+    );
+    let (date, status) = match last {
+        Some((at, status)) => (
+            at.map(|ms| crate::domain::time_fmt::utc(ms)[..10].to_string())
+                .unwrap_or_default(),
+            status.unwrap_or_default(),
+        ),
+        None => (String::new(), String::new()),
+    };
+    p.insert("ledgerline_last_payment_date".into(), date);
+    p.insert("ledgerline_last_payment_status".into(), status);
+    p.insert(
+        "ledgerline_url".into(),
+        format!(
+            "{}/customers/{customer_id}",
+            config.public_url.trim_end_matches('/')
+        ),
+    );
+    Ok(Some(Facts {
+        email,
+        name,
+        state,
+        properties: p,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::monthly;
+
+    #[test]
+    fn mrr_brings_every_interval_to_a_month() {
+        assert_eq!(monthly(4900, 1, "month", 1), 4900);
+        assert_eq!(monthly(4900, 3, "month", 1), 14_700);
+        assert_eq!(monthly(120_000, 1, "year", 1), 10_000);
+        assert_eq!(monthly(1000, 1, "week", 1), 4333, "52/12 weeks, rounded");
+        assert_eq!(monthly(9000, 1, "month", 3), 3000, "quarterly");
+        assert_eq!(monthly(100, 0, "month", 1), 100, "quantity 0 counts as 1");
+    }
+}
