@@ -502,9 +502,17 @@ async fn resync_fetches_one_customer_and_audits_the_diff(backend: Backend) {
 
 async fn an_admin_starts_the_backfill_job_and_staff_see_its_progress(backend: Backend) {
     use app::domain::Role;
-    let Some((_, app)) = app_with_api_key(backend).await else {
+    let Some((ls, app)) = app_with_api_key(backend).await else {
         return;
     };
+    // localstripe is shared by the tests: have one customer of our own, whatever ran before.
+    let client = reqwest::Client::new();
+    create(
+        &client,
+        format!("{ls}/v1/customers"),
+        &[("email", "backfill-job@example.com")],
+    )
+    .await;
     let (viewer, _) = app.sign_in(Role::Viewer).await;
     let (status, view) = app.call_fn(&viewer, "billing_backfill_status", &[]).await;
     assert_eq!(status, 200);

@@ -231,10 +231,18 @@ mod tests {
         assert_eq!(status_of(&staging, "stripe mode"), CheckStatus::Warn);
     }
 
-    #[test]
-    fn hubspot_without_token_fails() {
-        let checks = config_checks(&cfg(&[("CRM_PROVIDER", "hubspot")]));
-        assert_eq!(status_of(&checks, "crm token"), CheckStatus::Fail);
+    #[tokio::test]
+    async fn hubspot_without_token_fails() {
+        // The configuration itself refuses it, so the doctor names the variable.
+        let dir = std::env::temp_dir().join(format!("ll-doctor-crm-{}", std::process::id()));
+        let url = format!("sqlite://{}/missing.db", dir.display());
+        let map: HashMap<&str, String> =
+            [("DATABASE_URL", url), ("CRM_PROVIDER", "hubspot".into())].into();
+        let checks = run(&move |k| map.get(k).cloned()).await;
+        assert_eq!(
+            status_of(&checks, "config HUBSPOT_TOKEN"),
+            CheckStatus::Fail
+        );
     }
 
     #[tokio::test]
