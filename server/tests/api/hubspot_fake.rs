@@ -179,9 +179,21 @@ async fn gate(
     }
 }
 
-async fn answer(slow: bool, delay: Duration, r: Response) -> Response {
+/// Every endpoint: the gate, then the work, then the answer (late if a fault says so).
+async fn serve(
+    f: &FakeHubSpot,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    work: impl FnOnce() -> Response,
+) -> Response {
+    let slow = match gate(&f.state, headers, method, path).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let r = work();
     if slow {
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(f.slow).await;
     }
     r
 }
@@ -259,19 +271,14 @@ async fn search(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let slow = match gate(
-        &f.state,
+    serve(
+        &f,
         &headers,
         "POST",
         "/crm/v3/objects/contacts/search",
+        || search_now(&f, body),
     )
     .await
-    {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let r = search_now(&f, body);
-    answer(slow, f.slow, r).await
 }
 
 fn upsert_now(f: &FakeHubSpot, body: Value) -> Response {
@@ -344,19 +351,14 @@ async fn upsert(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let slow = match gate(
-        &f.state,
+    serve(
+        &f,
         &headers,
         "POST",
         "/crm/v3/objects/contacts/batch/upsert",
+        || upsert_now(&f, body),
     )
     .await
-    {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let r = upsert_now(&f, body);
-    answer(slow, f.slow, r).await
 }
 
 fn update_now(f: &FakeHubSpot, id: String, body: Value) -> Response {
@@ -390,12 +392,14 @@ async fn update(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let slow = match gate(&f.state, &headers, "PATCH", "/crm/v3/objects/contacts/{id}").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let r = update_now(&f, id, body);
-    answer(slow, f.slow, r).await
+    serve(
+        &f,
+        &headers,
+        "PATCH",
+        "/crm/v3/objects/contacts/{id}",
+        || update_now(&f, id, body),
+    )
+    .await
 }
 
 fn batch_read_now(f: &FakeHubSpot, body: Value) -> Response {
@@ -429,19 +433,14 @@ async fn batch_read(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let slow = match gate(
-        &f.state,
+    serve(
+        &f,
         &headers,
         "POST",
         "/crm/v3/objects/contacts/batch/read",
+        || batch_read_now(&f, body),
     )
     .await
-    {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let r = batch_read_now(&f, body);
-    answer(slow, f.slow, r).await
 }
 
 fn list_now(f: &FakeHubSpot, q: HashMap<String, String>) -> Response {
@@ -480,12 +479,10 @@ async fn list(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let slow = match gate(&f.state, &headers, "GET", "/crm/v3/objects/contacts").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let r = list_now(&f, q);
-    answer(slow, f.slow, r).await
+    serve(&f, &headers, "GET", "/crm/v3/objects/contacts", || {
+        list_now(&f, q)
+    })
+    .await
 }
 
 fn merge_now(f: &FakeHubSpot, body: Value) -> Response {
@@ -523,12 +520,14 @@ async fn merge(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let slow = match gate(&f.state, &headers, "POST", "/crm/v3/objects/contacts/merge").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let r = merge_now(&f, body);
-    answer(slow, f.slow, r).await
+    serve(
+        &f,
+        &headers,
+        "POST",
+        "/crm/v3/objects/contacts/merge",
+        || merge_now(&f, body),
+    )
+    .await
 }
 
 impl FakeHubSpot {

@@ -212,9 +212,4 @@ impl Crm for HubSpot {
             .await?;
         contact(&v)
     }
-
-    fn contact_url(&self, _contact_id: &str) -> Option<String> {
-        // The record URL needs the portal id, which the token alone does not tell.
-        None
-    }
 }

@@ -3,7 +3,8 @@
 //! ours, and by exactly one CRM contact that no other customer has claimed. Names never match.
 //! Anything else is an identity conflict for a person to resolve.
 
-use super::{Contact, Crm, CrmError};
+use super::sync::SyncError;
+use super::{Contact, Crm};
 use crate::server::db::Db;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,9 +30,9 @@ pub async fn resolve(
     crm: &dyn Crm,
     customer_id: &str,
     email: Option<&str>,
-) -> Result<Result<Link, CrmError>, sqlx::Error> {
+) -> Result<Link, SyncError> {
     let Some(email) = email.map(normalize_email).filter(|e| !e.is_empty()) else {
-        return Ok(Ok(Link::New));
+        return Ok(Link::New);
     };
     let others: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM customers WHERE email_normalized = $1 AND id <> $2",
@@ -40,22 +41,19 @@ pub async fn resolve(
     .bind(customer_id)
     .fetch_one(db.pool())
     .await?;
-    let found = match crm.search("email", &email).await {
-        Ok(f) => f,
-        Err(e) => return Ok(Err(e)),
-    };
+    let found = crm.search("email", &email).await?;
     if others > 0 {
         // Two of our customers share the email: it cannot say which one a contact is.
-        return Ok(Ok(if found.is_empty() {
+        return Ok(if found.is_empty() {
             Link::New
         } else {
             Link::Conflict {
                 kind: "email_ambiguous",
                 candidates: found,
             }
-        }));
+        });
     }
-    Ok(Ok(match found.as_slice() {
+    Ok(match found.as_slice() {
         [] => Link::New,
         [one] => match one.ledgerline_id() {
             Some(id) if id == customer_id => Link::Known(one.id.clone()),
@@ -69,5 +67,5 @@ pub async fn resolve(
             kind: "email_ambiguous",
             candidates: found,
         },
-    }))
+    })
 }

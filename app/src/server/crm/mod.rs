@@ -86,8 +86,6 @@ pub trait Crm: Send + Sync {
     async fn list(&self, after: Option<&str>, limit: u32) -> Result<ContactPage, CrmError>;
     /// Merges `duplicate` into `primary`; afterwards only `primary` exists.
     async fn merge(&self, primary: &str, duplicate: &str) -> Result<Contact, CrmError>;
-    /// The CRM page of a contact, for links on the customer page.
-    fn contact_url(&self, contact_id: &str) -> Option<String>;
 }
 
 /// Whether billing changes should be pushed to a CRM (decides if syncs are enqueued at all).

@@ -6,11 +6,9 @@
 use super::identity::{self, Link};
 use super::mapping;
 use super::{Crm, CrmError, Properties, ID_PROPERTY};
-use crate::domain::Outcome;
-use crate::server::actor::{Actor, RequestMeta};
 use crate::server::db::{Db, Tx};
 use crate::server::jobs::{self, JobError, JobHandler, NewJob};
-use crate::server::services::{audit, timeline};
+use crate::server::services::timeline;
 use crate::server::Config;
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -202,8 +200,7 @@ pub async fn sync_customer(
     let mut claimed = false;
     if contact_id.is_none() {
         match identity::resolve(db, crm, customer_id, facts.email.as_deref()).await? {
-            Err(e) => return Err(e.into()),
-            Ok(Link::Conflict { kind, candidates }) => {
+            Link::Conflict { kind, candidates } => {
                 let mut tx = db.begin().await?;
                 let contacts: Vec<Value> = candidates
                     .iter()
@@ -243,12 +240,12 @@ pub async fn sync_customer(
                 tx.commit().await?;
                 return Ok(SyncResult::Conflict(kind));
             }
-            Ok(Link::Claim(id)) => {
+            Link::Claim(id) => {
                 let claim = Properties::from([(ID_PROPERTY.to_string(), customer_id.to_string())]);
                 crm.update(&id, &claim).await?;
                 claimed = true;
             }
-            Ok(Link::Known(_) | Link::New) => {}
+            Link::Known(_) | Link::New => {}
         }
     }
     let contact = match crm.upsert(customer_id, &facts.properties).await {
@@ -299,34 +296,6 @@ pub async fn sync_customer(
     record(&mut tx, r, now).await?;
     tx.commit().await?;
     Ok(result)
-}
-
-/// "Push to CRM" from the customer page (crm.sync): runs now, audited with the result.
-pub async fn push_now(
-    db: &Db,
-    crm: &dyn Crm,
-    config: &Config,
-    actor: &Actor,
-    meta: &RequestMeta,
-    customer_id: &str,
-) -> Result<SyncResult, SyncError> {
-    let result = sync_customer(db, crm, config, customer_id, "manual").await;
-    if matches!(result, Err(SyncError::NotFound)) {
-        return result;
-    }
-    let (outcome, details) = match &result {
-        Ok(r) => (Outcome::Ok, json!({ "result": r.as_str() })),
-        Err(e) => (Outcome::Failed, json!({ "error": e.to_string() })),
-    };
-    audit::append_now(
-        db,
-        audit::NewEntry::new(actor, meta, "crm.pushed", outcome)
-            .target("customer", customer_id)
-            .customer(customer_id)
-            .details(details),
-    )
-    .await?;
-    result
 }
 
 pub struct CrmSync {

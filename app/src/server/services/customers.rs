@@ -163,16 +163,20 @@ pub async fn view(db: &Db, id: &str) -> Result<Option<CustomerView>, sqlx::Error
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
 
     let rows = sqlx::query(&format!(
-        "SELECT id, amount, amount_refunded, currency, status, disputed, failure_message, stripe_created \
-         FROM stripe_charges WHERE stripe_customer_id IN ({of_customer}) \
-         ORDER BY COALESCE(stripe_created, 0) DESC, id DESC LIMIT $2"
+        "SELECT c.id, c.amount, c.amount_refunded, c.currency, c.status, c.disputed, c.failure_message, \
+                c.stripe_created, r.held, r.executed \
+         FROM stripe_charges c LEFT JOIN ( \
+             SELECT charge_id, {held_and_executed} FROM refund_requests GROUP BY charge_id \
+         ) r ON r.charge_id = c.id \
+         WHERE c.stripe_customer_id IN ({of_customer}) \
+         ORDER BY COALESCE(c.stripe_created, 0) DESC, c.id DESC LIMIT $2",
+        held_and_executed = refunds::HELD_AND_EXECUTED
     ))
     .bind(id)
     .bind(RECENT_LIMIT)
     .fetch_all(db.pool())
     .await?;
     let mut charges = Vec::with_capacity(rows.len());
-    let mut conn = db.pool().acquire().await?;
     for r in &rows {
         let id: String = r.try_get("id")?;
         let (Some(amount), Some(currency)) = (
@@ -184,9 +188,7 @@ pub async fn view(db: &Db, id: &str) -> Result<Option<CustomerView>, sqlx::Error
         let refunded = r.try_get::<Option<i64>, _>("amount_refunded")?.unwrap_or(0);
         let status: Option<String> = r.try_get("status")?;
         let refundable = if status.as_deref() == Some("succeeded") {
-            refunds::remaining(&mut conn, &id, amount, refunded)
-                .await?
-                .max(0)
+            refunds::left(amount, refunded, r.try_get("held")?, r.try_get("executed")?).max(0)
         } else {
             0
         };
@@ -201,7 +203,6 @@ pub async fn view(db: &Db, id: &str) -> Result<Option<CustomerView>, sqlx::Error
             created_ms: r.try_get("stripe_created")?,
         });
     }
-    drop(conn);
 
     let lifetime_paid = sqlx::query(&format!(
         "SELECT currency, CAST(SUM(amount_paid) AS BIGINT) AS paid FROM stripe_invoices \

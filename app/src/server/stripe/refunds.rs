@@ -123,29 +123,35 @@ async fn enqueue_execution(
     Ok(())
 }
 
-/// Records a refund request; executes it (through the job) at once when within the
-/// requester's limit, otherwise leaves it waiting for approval.
+/// Per charge, what refund requests hold (pending or approved) and what they executed, as
+/// `held` and `executed`: the inputs of `left`.
+pub const HELD_AND_EXECUTED: &str = "CAST(SUM(CASE WHEN status IN ('pending_approval', 'approved') THEN amount ELSE 0 END) AS BIGINT) AS held, \
+     CAST(SUM(CASE WHEN status = 'executed' THEN amount ELSE 0 END) AS BIGINT) AS executed";
+
 /// What a new request may still refund on a charge: its amount less what is refunded (the
 /// mirror's figure, or executed requests whose webhook has not come yet, whichever is more)
 /// and what pending or approved requests hold.
-pub async fn remaining(
+pub fn left(amount: i64, mirrored_refunded: i64, held: Option<i64>, executed: Option<i64>) -> i64 {
+    amount - mirrored_refunded.max(executed.unwrap_or(0)) - held.unwrap_or(0)
+}
+
+async fn remaining(
     conn: &mut AnyConnection,
     charge_id: &str,
     amount: i64,
     mirrored_refunded: i64,
 ) -> Result<i64, sqlx::Error> {
-    let (held, executed): (Option<i64>, Option<i64>) = sqlx::query_as(
-        "SELECT CAST(SUM(CASE WHEN status IN ('pending_approval', 'approved') THEN amount ELSE 0 END) AS BIGINT), \
-                CAST(SUM(CASE WHEN status = 'executed' THEN amount ELSE 0 END) AS BIGINT) \
-         FROM refund_requests WHERE charge_id = $1",
-    )
+    let (held, executed): (Option<i64>, Option<i64>) = sqlx::query_as(&format!(
+        "SELECT {HELD_AND_EXECUTED} FROM refund_requests WHERE charge_id = $1"
+    ))
     .bind(charge_id)
     .fetch_one(&mut *conn)
     .await?;
-    let refunded = mirrored_refunded.max(executed.unwrap_or(0));
-    Ok(amount - refunded - held.unwrap_or(0))
+    Ok(left(amount, mirrored_refunded, held, executed))
 }
 
+/// Records a refund request; executes it (through the job) at once when within the
+/// requester's limit, otherwise leaves it waiting for approval.
 pub async fn request(
     db: &Db,
     api_configured: bool,
