@@ -9,7 +9,9 @@ pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnErro
     use crate::server::stripe::{api::StripeApi, resync};
     let c = crate::api::ctx::ctx().await?;
     let api = StripeApi::from_config(&c.state.config);
-    match resync::customer(&c.state.db, api.as_ref(), &c.actor, &c.meta, &customer_id).await {
+    let options = crate::server::stripe::mirror::Options::from_config(&c.state.config);
+    let (db, actor, meta) = (&c.state.db, &c.actor, &c.meta);
+    match resync::customer(db, api.as_ref(), &options, actor, meta, &customer_id).await {
         Ok(changes) => Ok(changes.to_string()),
         Err(resync::ResyncError::Db(e)) => Err(internal("re-sync", e)),
         Err(e @ resync::ResyncError::NotFound) => {

@@ -354,7 +354,7 @@ async fn backfill_pages_resumes_and_changes_nothing_the_second_time(backend: Bac
     let db = &app.state.db;
     // Interrupted after two pages of two: the cursor is kept.
     let mut seen = 0;
-    let partial = backfill::run(db, &api, 2, Some(2), |_| seen += 1)
+    let partial = backfill::run(db, &api, &Default::default(), 2, Some(2), |_| seen += 1)
         .await
         .unwrap();
     assert_eq!(seen, 2);
@@ -366,7 +366,9 @@ async fn backfill_pages_resumes_and_changes_nothing_the_second_time(backend: Bac
             .unwrap();
     assert!(cursor.is_some(), "resume point saved");
     // Resumed to the end.
-    let all = backfill::run(db, &api, 2, None, |_| {}).await.unwrap();
+    let all = backfill::run(db, &api, &Default::default(), 2, None, |_| {})
+        .await
+        .unwrap();
     assert!(all.iter().all(|p| p.done), "{all:?}");
     let first = mirrored(&app, &ids).await;
     assert_eq!(first.len(), 3, "every customer mirrored: {first:?}");
@@ -377,10 +379,14 @@ async fn backfill_pages_resumes_and_changes_nothing_the_second_time(backend: Bac
         "{first:?}"
     );
     // Nothing left to do; a full restart lands on the same mirror.
-    let again = backfill::run(db, &api, 2, None, |_| {}).await.unwrap();
+    let again = backfill::run(db, &api, &Default::default(), 2, None, |_| {})
+        .await
+        .unwrap();
     assert!(again.iter().all(|p| p.pages == 0));
     backfill::reset(db).await.unwrap();
-    backfill::run(db, &api, 100, None, |_| {}).await.unwrap();
+    backfill::run(db, &api, &Default::default(), 100, None, |_| {})
+        .await
+        .unwrap();
     assert_eq!(mirrored(&app, &ids).await, first);
 }
 

@@ -111,7 +111,7 @@ async fn backfill_pages_through_a_rate_limit_without_losing_or_repeating_a_page(
     // Pages of 2: customers 1, subscriptions 1, invoices 3 (the second one is rate-limited).
     let mut requests = 0;
     let rate_limited_at = 4;
-    let result = backfill::run(&app.state.db, &api, 2, None, |_| {
+    let result = backfill::run(&app.state.db, &api, &Default::default(), 2, None, |_| {
         requests += 1;
         if requests == rate_limited_at - 1 {
             fake.state.lock().unwrap().fail_next.push(429);
@@ -132,7 +132,7 @@ async fn backfill_pages_through_a_rate_limit_without_losing_or_repeating_a_page(
         "the cursor stays after the last applied page: {stored:?}"
     );
 
-    let done = backfill::run(&app.state.db, &api, 2, None, |_| {})
+    let done = backfill::run(&app.state.db, &api, &Default::default(), 2, None, |_| {})
         .await
         .unwrap();
     assert!(done.iter().all(|p| p.done), "{done:?}");
@@ -189,7 +189,7 @@ async fn backfill_pages_through_a_rate_limit_without_losing_or_repeating_a_page(
     // Twice changes nothing: same rows, no new timeline entries.
     let before = mirror_counts(&app).await;
     backfill::reset(&app.state.db).await.unwrap();
-    backfill::run(&app.state.db, &api, 2, None, |_| {})
+    backfill::run(&app.state.db, &api, &Default::default(), 2, None, |_| {})
         .await
         .unwrap();
     assert_eq!(mirror_counts(&app).await, before);

@@ -56,24 +56,35 @@ async fn position(
 }
 
 /// Applies objects fetched from Stripe just now (so they count as the newest state) to the
-/// mirror, linking customers and re-deriving their account state.
+/// mirror, linking customers, re-deriving their account state and, with a CRM configured,
+/// queueing a sync for each customer whose mirror changed.
 pub async fn apply_fetched(
     tx: &mut crate::server::db::Tx,
     objects: &[serde_json::Value],
+    options: &mirror::Options,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
     // Many objects of a page may belong to one customer: derive each state once, at the end.
     let mut touched = std::collections::BTreeSet::new();
+    let mut changed = std::collections::BTreeSet::new();
     for object in objects {
-        let row = to_row(object, now_ms / 1000);
+        let row = to_row(object, now_ms / 1000, &options.user_id_key);
         let stripe_customer = mirror::fields::customer_of(object);
-        let (_, customer) =
+        let (written, customer) =
             mirror::store(tx, row.as_ref(), stripe_customer.as_deref(), now_ms).await?;
+        if written {
+            changed.extend(customer.clone());
+        }
         touched.extend(customer);
     }
     for c in touched {
         let entry = format!("tl_state_fetch_{c}_{now_ms}");
         mirror::refresh_state(tx, &c, now_ms, &entry, now_ms).await?;
+    }
+    if options.crm_sync {
+        for c in changed {
+            crate::server::crm::sync::enqueue(tx, &c, "billing", now_ms).await?;
+        }
     }
     Ok(())
 }
@@ -81,13 +92,14 @@ pub async fn apply_fetched(
 /// Applies one page and moves the cursor, together.
 async fn apply_page(
     db: &Db,
+    options: &mirror::Options,
     resource: &str,
     objects: &[serde_json::Value],
     has_more: bool,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
-    apply_fetched(&mut tx, objects, now_ms).await?;
+    apply_fetched(&mut tx, objects, options, now_ms).await?;
     let last = objects
         .last()
         .and_then(|o| o.get("id"))
@@ -111,6 +123,7 @@ async fn apply_page(
 pub async fn run(
     db: &Db,
     api: &StripeApi,
+    options: &mirror::Options,
     page_size: u8,
     max_pages: Option<u64>,
     mut on_page: impl FnMut(&Progress),
@@ -136,6 +149,7 @@ pub async fn run(
                 .await?;
             apply_page(
                 db,
+                options,
                 resource,
                 &page,
                 has_more,
@@ -183,13 +197,7 @@ pub async fn status(db: &Db) -> Result<Vec<crate::domain::BackfillProgress>, sql
 
 /// A backfill job is queued, running or waiting to retry.
 pub async fn running(db: &Db) -> Result<bool, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running', 'failed_retrying')",
-    )
-    .bind(BACKFILL_JOB)
-    .fetch_one(db.pool())
-    .await?;
-    Ok(n > 0)
+    crate::server::jobs::pending(db, BACKFILL_JOB).await
 }
 
 /// Records a backfill run made outside the job (the CLI): who, outcome, objects per resource.
@@ -264,12 +272,14 @@ pub async fn start(
 /// job back to the queue's back-off with the cursor kept.
 pub struct BackfillJob {
     api: Option<StripeApi>,
+    options: mirror::Options,
 }
 
 impl BackfillJob {
     pub fn new(config: &crate::server::Config) -> Self {
         BackfillJob {
             api: StripeApi::from_config(config),
+            options: mirror::Options::from_config(config),
         }
     }
 }
@@ -291,7 +301,7 @@ impl crate::server::jobs::JobHandler for BackfillJob {
             .api
             .as_ref()
             .ok_or_else(|| JobError::Permanent("STRIPE_API_KEY is not set".into()))?;
-        match run(db, api, 100, None, |_| {}).await {
+        match run(db, api, &self.options, 100, None, |_| {}).await {
             Ok(_) => Ok(()),
             Err(BackfillError::Api(e)) if e.is_transient() => {
                 Err(JobError::transient(e.to_string()))

@@ -15,15 +15,14 @@ use async_trait::async_trait;
 
 pub struct ProcessEvent {
     api: Option<StripeApi>,
-    /// Push customers whose mirror changed to the CRM (a `crm.sync` in the same transaction).
-    crm: bool,
+    options: mirror::Options,
 }
 
 impl ProcessEvent {
     pub fn new(config: &Config) -> Self {
         ProcessEvent {
             api: StripeApi::from_config(config),
-            crm: crate::server::crm::enabled(config),
+            options: mirror::Options::from_config(config),
         }
     }
 
@@ -81,10 +80,13 @@ impl JobHandler for ProcessEvent {
         let current = self.current(&event).await?;
         let now = chrono::Utc::now().timestamp_millis();
         let mut tx = db.begin().await.map_err(transient)?;
-        let applied = mirror::apply_event(&mut tx, &event, current.as_ref(), now)
+        let applied = mirror::apply_event(&mut tx, &event, current.as_ref(), &self.options, now)
             .await
             .map_err(transient)?;
-        if let (true, true, Some(customer)) = (self.crm, applied.written, &applied.customer_id) {
+        // Push customers whose mirror changed to the CRM, in the same transaction.
+        if let (true, true, Some(customer)) =
+            (self.options.crm_sync, applied.written, &applied.customer_id)
+        {
             crate::server::crm::sync::enqueue(&mut tx, customer, "billing", now)
                 .await
                 .map_err(transient)?;

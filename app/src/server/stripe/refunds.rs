@@ -304,18 +304,21 @@ pub async fn decide(
 /// The `stripe.refund` job.
 pub struct RefundJob {
     api: Option<StripeApi>,
+    options: super::mirror::Options,
 }
 
 impl RefundJob {
     pub fn new(config: &crate::server::Config) -> Self {
         RefundJob {
             api: StripeApi::from_config(config),
+            options: super::mirror::Options::from_config(config),
         }
     }
 }
 
 async fn finish(
     db: &Db,
+    options: &super::mirror::Options,
     id: &str,
     outcome: Result<&serde_json::Value, &str>,
     now: i64,
@@ -329,7 +332,7 @@ async fn finish(
     .await?;
     let (action, result) = match outcome {
         Ok(refund) => {
-            apply_fetched(&mut tx, std::slice::from_ref(refund), now).await?;
+            apply_fetched(&mut tx, std::slice::from_ref(refund), options, now).await?;
             let refund_id = refund.get("id").and_then(|v| v.as_str());
             sqlx::query("UPDATE refund_requests SET status = 'executed', stripe_refund_id = $1, error = NULL, updated_at = $2 WHERE id = $3")
                 .bind(refund_id)
@@ -401,14 +404,18 @@ impl JobHandler for RefundJob {
         let now = chrono::Utc::now().timestamp_millis();
         let db_err = |e: sqlx::Error| JobError::transient(format!("database: {e}"));
         match api.post_idempotent("/refunds", &form, &request.id).await {
-            Ok(refund) => finish(db, id, Ok(&refund), now).await.map_err(db_err),
+            Ok(refund) => finish(db, &self.options, id, Ok(&refund), now)
+                .await
+                .map_err(db_err),
             Err(e) if e.is_transient() => Err(JobError::transient(e.to_string())),
             Err(e) => {
                 let message = match &e {
                     ApiError::Refused { message, .. } => message.clone(),
                     other => other.to_string(),
                 };
-                finish(db, id, Err(&message), now).await.map_err(db_err)?;
+                finish(db, &self.options, id, Err(&message), now)
+                    .await
+                    .map_err(db_err)?;
                 Err(JobError::Permanent(message))
             }
         }

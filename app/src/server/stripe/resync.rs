@@ -88,6 +88,7 @@ fn diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Value {
 pub async fn customer(
     db: &Db,
     api: Option<&StripeApi>,
+    options: &super::mirror::Options,
     actor: &Actor,
     meta: &RequestMeta,
     customer_id: &str,
@@ -118,7 +119,7 @@ pub async fn customer(
         Ok(batches) => {
             let mut tx = db.begin().await?;
             for (_, objects) in &batches {
-                apply_fetched(&mut tx, objects, now).await?;
+                apply_fetched(&mut tx, objects, options, now).await?;
             }
             tx.commit().await?;
             let after = snapshot(db, customer_id).await?;

@@ -16,15 +16,27 @@ pub async fn link(tx: &mut Tx, stripe_customer: &str, now_ms: i64) -> Result<Str
     .bind(now_ms)
     .execute(&mut **tx)
     .await?;
+    // The product's user id is the stronger key: a second Stripe customer for the same product
+    // user joins that user's record instead of starting a new one.
+    let existing: Option<String> = sqlx::query_scalar(
+        "SELECT c.id FROM customers c JOIN stripe_customers s ON s.metadata_user_id = c.product_user_id \
+         WHERE s.id = $1 AND s.customer_id IS NULL ORDER BY c.created_at, c.id LIMIT 1",
+    )
+    .bind(stripe_customer)
+    .fetch_optional(&mut **tx)
+    .await?;
     let new_id = format!("cust_{}", uuid::Uuid::new_v4().simple());
     let claimed = sqlx::query(
         "UPDATE stripe_customers SET customer_id = $1 WHERE id = $2 AND customer_id IS NULL",
     )
-    .bind(&new_id)
+    .bind(existing.as_deref().unwrap_or(&new_id))
     .bind(stripe_customer)
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    if let (1, Some(id)) = (claimed, &existing) {
+        return Ok(id.clone());
+    }
     if claimed == 1 {
         sqlx::query(
             "INSERT INTO customers (id, account_state, created_at, updated_at) VALUES ($1, 'none', $2, $2)",
@@ -58,23 +70,34 @@ pub async fn internal_id(
     .flatten())
 }
 
-/// Copies name and email from the Stripe customer where the internal record has none yet
-/// (identity rules that go further belong to the CRM work).
+/// What a Stripe customer tells us about who the customer is.
+pub struct Contact<'a> {
+    pub name: Option<&'a str>,
+    pub email: Option<&'a str>,
+    /// From the metadata key STRIPE_USER_ID_METADATA_KEY names.
+    pub product_user_id: Option<&'a str>,
+}
+
+/// Copies name, email and the product's user id from the Stripe customer where the internal
+/// record has none yet: the first source to tell us wins, later ones never overwrite it.
 pub async fn fill_contact(
     tx: &mut Tx,
     customer_id: &str,
-    name: Option<&str>,
-    email: Option<&str>,
+    contact: &Contact<'_>,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    let normalized = email.map(|e| e.trim().to_lowercase());
+    let normalized = contact
+        .email
+        .map(crate::server::crm::identity::normalize_email);
     sqlx::query(
         "UPDATE customers SET name = COALESCE(name, $1), email = COALESCE(email, $2), \
-         email_normalized = COALESCE(email_normalized, $3), updated_at = $4 WHERE id = $5",
+         email_normalized = COALESCE(email_normalized, $3), product_user_id = COALESCE(product_user_id, $4), \
+         updated_at = $5 WHERE id = $6",
     )
-    .bind(name)
-    .bind(email)
+    .bind(contact.name)
+    .bind(contact.email)
     .bind(normalized)
+    .bind(contact.product_user_id)
     .bind(now_ms)
     .bind(customer_id)
     .execute(&mut **tx)

@@ -50,11 +50,13 @@ pub async fn apply(
     tx: &mut Tx,
     event: &EventEnvelope,
     current: Option<&serde_json::Value>,
+    options: &super::Options,
     now_ms: i64,
 ) -> Result<Applied, sqlx::Error> {
+    let key = options.user_id_key.as_str();
     let row = match current {
-        Some(object) => to_row(object, now_ms / 1000),
-        None => to_row(&event.object, event.created),
+        Some(object) => to_row(object, now_ms / 1000, key),
+        None => to_row(&event.object, event.created, key),
     };
     let (written, customer_id) =
         store(tx, row.as_ref(), event.stripe_customer.as_deref(), now_ms).await?;
@@ -149,8 +151,12 @@ pub async fn store(
     };
     let customer_id = customers::link(tx, &stripe_customer, now_ms).await?;
     if let Some(r) = row.filter(|r| r.table == "stripe_customers" && written) {
-        customers::fill_contact(tx, &customer_id, r.get_s("name"), r.get_s("email"), now_ms)
-            .await?;
+        let contact = customers::Contact {
+            name: r.get_s("name"),
+            email: r.get_s("email"),
+            product_user_id: r.get_s("metadata_user_id"),
+        };
+        customers::fill_contact(tx, &customer_id, &contact, now_ms).await?;
     }
     Ok((written, Some(customer_id)))
 }

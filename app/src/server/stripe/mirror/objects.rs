@@ -72,11 +72,12 @@ fn rank(status: Option<&str>, steps: &[&[&str]]) -> i64 {
 /// Maps the object inside an event (or fetched from the API) to its mirror row.
 /// `event_created` is the event's timestamp (seconds), used only where the object has no
 /// version of its own; pass the fetch time for fetched objects.
-pub fn to_row(object: &Value, event_created: i64) -> Option<Row> {
+/// `user_id_key` names the customer metadata entry holding the product's user id.
+pub fn to_row(object: &Value, event_created: i64, user_id_key: &str) -> Option<Row> {
     let id = s(object, "id")?;
     let kind = s(object, "object")?;
     let row = match kind.as_str() {
-        "customer" => customer(object, id, event_created),
+        "customer" => customer(object, id, event_created, user_id_key),
         "subscription" => subscription(object, id, event_created),
         "invoice" => invoice(object, id),
         "charge" => charge(object, id),
@@ -87,12 +88,14 @@ pub fn to_row(object: &Value, event_created: i64) -> Option<Row> {
     Some(row)
 }
 
-fn customer(o: &Value, id: String, event_created: i64) -> Row {
+fn customer(o: &Value, id: String, event_created: i64, user_id_key: &str) -> Row {
     let deleted = b(o, "deleted");
     let user_id = o
         .get("metadata")
-        .and_then(|m| m.get("user_id"))
+        .and_then(|m| m.get(user_id_key))
         .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
         .map(str::to_string);
     Row {
         table: "stripe_customers",
@@ -312,23 +315,26 @@ mod tests {
             "refund",
             "dispute",
         ] {
-            let row = to_row(&fixture(kind), 1).unwrap_or_else(|| panic!("{kind}"));
+            let row = to_row(&fixture(kind), 1, "user_id").unwrap_or_else(|| panic!("{kind}"));
             assert!(row.id.len() > 3, "{kind}");
         }
-        let sub = to_row(&fixture("subscription"), 1).unwrap();
+        let sub = to_row(&fixture("subscription"), 1, "user_id").unwrap();
         assert_eq!(
             sub.get_s("price_id"),
             Some("price_1PgafmB7WZ01zgkW6dKueIc5")
         );
         assert_eq!(sub.get_i("unit_amount"), Some(2000));
         assert_eq!(sub.get_s("billing_interval"), Some("month"));
-        assert!(to_row(&fixture("price"), 1).is_none(), "not mirrored");
+        assert!(
+            to_row(&fixture("price"), 1, "user_id").is_none(),
+            "not mirrored"
+        );
     }
 
     #[test]
     fn versions_only_move_forward_with_the_objects_state() {
         let inv = |status: &str, attempts: i64| {
-            to_row(&serde_json::json!({ "id": "in_1", "object": "invoice", "status": status, "attempt_count": attempts }), 0)
+            to_row(&serde_json::json!({ "id": "in_1", "object": "invoice", "status": status, "attempt_count": attempts }), 0, "user_id")
                 .unwrap()
                 .version
         };
@@ -336,7 +342,7 @@ mod tests {
         assert!(inv("open", 1) < inv("open", 2));
         assert!(inv("open", 3) < inv("paid", 1));
         let sub = |status: &str, period: i64, created: i64| {
-            to_row(&serde_json::json!({ "id": "sub_1", "object": "subscription", "status": status, "current_period_start": period }), created)
+            to_row(&serde_json::json!({ "id": "sub_1", "object": "subscription", "status": status, "current_period_start": period }), created, "user_id")
                 .unwrap()
                 .version
         };
