@@ -62,6 +62,13 @@ pub enum Command {
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u8).range(1..=100))]
         page_size: u8,
     },
+    /// Import every CRM contact, link them to customers by the identity rules, then find
+    /// duplicates and drift. Resumes an interrupted run unless --restart.
+    CrmImport {
+        /// Start from the first page.
+        #[arg(long)]
+        restart: bool,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -101,6 +108,7 @@ pub fn main() -> ExitCode {
             Command::StripeBackfill { restart, page_size } => {
                 stripe_backfill(restart, page_size).await
             }
+            Command::CrmImport { restart } => crm_import(restart).await,
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify().await,
@@ -372,22 +380,18 @@ async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let options = app::server::stripe::mirror::Options::from_config(&config);
     if restart {
         if let Err(e) = backfill::reset(&db).await {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-            .expect("static template"),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    let bar = spinner();
     // Rate limits and outages pause and resume from the saved cursor; other errors stop.
     let mut pause = std::time::Duration::from_secs(1);
     for _ in 0..8 {
-        let result = backfill::run(&db, &api, page_size, None, |p| {
+        let result = backfill::run(&db, &api, &options, page_size, None, |p| {
             bar.set_message(format!(
                 "{}: page {}, {} objects{}",
                 p.resource,
@@ -425,4 +429,88 @@ async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
     let _ = backfill::audit_run(&db, &Actor::System, Err("Stripe kept refusing")).await;
     eprintln!("error: Stripe kept refusing; run again later to resume");
     ExitCode::FAILURE
+}
+
+async fn crm_import(restart: bool) -> ExitCode {
+    use app::server::crm::import::{self, ImportError};
+    use app::server::crm::CrmError;
+    let (config, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let Some(crm) = app::server::crm::from_config(&config) else {
+        eprintln!("error: no CRM is configured (CRM_PROVIDER=hubspot and HUBSPOT_TOKEN)");
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let status = match import::status(&db).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // A finished run is not resumed: "run it again" means a fresh scan.
+    if restart || status.phase == "done" {
+        if let Err(e) = import::reset(&db, now).await {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let bar = spinner();
+    let mut pause = std::time::Duration::from_secs(1);
+    for _ in 0..8 {
+        let result = import::run(&db, crm.as_ref(), &config, 100, None, |p| {
+            bar.set_message(format!(
+                "page {}, {} contacts{}",
+                p.pages,
+                p.contacts,
+                if p.done {
+                    " — linking and scanning"
+                } else {
+                    ""
+                }
+            ));
+        })
+        .await;
+        match result {
+            Ok(_) => {
+                bar.finish_and_clear();
+                let s = import::status(&db).await.unwrap_or_default();
+                println!(
+                    "{} contacts read, {} linked, {} new identity conflicts, {} duplicate groups, {} customers drifted",
+                    s.contacts, s.linked, s.conflicts, s.duplicates, s.drifted
+                );
+                return ExitCode::SUCCESS;
+            }
+            Err(ImportError::Crm(CrmError::Transient {
+                message,
+                retry_after,
+            })) => {
+                let wait = retry_after.unwrap_or(pause).max(pause);
+                bar.println(format!("{message}; resuming in {} s", wait.as_secs()));
+                tokio::time::sleep(wait).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(60));
+            }
+            Err(e) => {
+                bar.finish_and_clear();
+                eprintln!("error: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    bar.finish_and_clear();
+    eprintln!("error: the CRM kept refusing; run again later to resume");
+    ExitCode::FAILURE
+}
+
+/// A progress line for long runs (backfills, imports).
+fn spinner() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .expect("static template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
 }

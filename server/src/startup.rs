@@ -56,6 +56,7 @@ impl Application {
         let listener = TcpListener::bind(config.site_addr).await?;
         let state = AppState {
             leptos_options: leptos_options(&config),
+            crm: app::server::crm::from_config(&config),
             config: Arc::new(config),
             db,
         };

@@ -40,7 +40,7 @@ pub async fn get_customer_view(id: String) -> Result<CustomerView, ServerFnError
     use crate::domain::{CustomerActions, Permission};
     use crate::server::services::customers;
     let c = crate::api::ctx::ctx().await?;
-    let Some(mut view) = customers::view(&c.state.db, &id)
+    let Some(mut view) = customers::view(&c.state.db, &c.state.config, &id)
         .await
         .map_err(|e| crate::api::ctx::internal("customer view", e))?
     else {
@@ -59,5 +59,6 @@ pub async fn get_customer_view(id: String) -> Result<CustomerView, ServerFnError
         refund_limit: crate::server::stripe::refunds::limit_for(role, config.refund_limit_billing),
         stripe_configured: config.stripe_api_key.is_some(),
     };
+    view.crm.can_push = view.crm.enabled && can(Permission::CrmSync);
     Ok(view)
 }

@@ -7,6 +7,7 @@ pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 pub mod audit;
 pub mod auth;
 pub mod billing;
+pub mod crm;
 #[cfg(feature = "ssr")]
 pub(crate) mod ctx;
 pub mod customers;
@@ -21,6 +22,11 @@ pub use billing::{
     decide_refund, get_backfill_status, list_refunds, request_refund, resync_customer,
     start_backfill, DecideRefund, GetBackfillStatus, ListRefunds, RequestRefund, ResyncCustomer,
     StartBackfill,
+};
+pub use crm::{
+    get_conflicts, get_crm_status, get_drift, get_duplicates, merge_duplicates, push_to_crm,
+    resolve_conflict, start_crm_import, GetConflicts, GetCrmStatus, GetDrift, GetDuplicates,
+    MergeDuplicates, PushToCrm, ResolveConflict, StartCrmImport,
 };
 pub use customers::{get_customer_list, get_customer_view, GetCustomerList, GetCustomerView};
 pub use jobs::{

@@ -116,6 +116,7 @@ pub struct CustomerView {
     /// Paid invoices, per currency.
     pub lifetime_paid: Vec<Money>,
     pub actions: CustomerActions,
+    pub crm: super::CrmPanel,
 }
 
 /// What the viewer may do on the page (the server checks again on every action).

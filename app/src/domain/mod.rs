@@ -4,6 +4,7 @@ pub mod access;
 pub mod app_env;
 pub mod audit;
 pub mod billing;
+pub mod crm;
 pub mod customers;
 pub mod email;
 pub mod health;
@@ -17,6 +18,9 @@ pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};
 pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
 pub use billing::AccountState;
+pub use crm::{
+    ConflictView, ContactRef, CrmImportView, CrmPanel, CrmSyncView, DriftRow, DuplicateGroup,
+};
 pub use customers::{
     ChargeView, CustomerActions, CustomerFilter, CustomerPage, CustomerSummary, CustomerView,
     InvoiceView, StripeIdentity, SubscriptionView, TimelineEntry,

@@ -152,6 +152,8 @@ pub struct Config {
     pub hubspot_api_base: String,
     /// How long one HubSpot call may take before it counts as a (transient) timeout.
     pub hubspot_timeout: Duration,
+    /// The HubSpot account ("portal") id, only for links to contact records.
+    pub hubspot_portal_id: Option<String>,
     /// Lifecycle stage per account state (every state has one).
     pub crm_lifecycle: Vec<(crate::domain::AccountState, String)>,
     /// The Stripe customer metadata key holding the product's user id.
@@ -380,6 +382,17 @@ impl Config {
 
         let hubspot_api_base =
             r.parse("HUBSPOT_API_BASE", DEFAULT_HUBSPOT_API_BASE, parse_http_url);
+        let hubspot_portal_id = r.optional("HUBSPOT_PORTAL_ID", |v| {
+            let v = v.trim();
+            if !v.is_empty() && v.len() <= 20 && v.chars().all(|c| c.is_ascii_digit()) {
+                Ok(v.to_string())
+            } else {
+                Err(format!(
+                    "expected HubSpot's numeric account id, got {}",
+                    quoted(v)
+                ))
+            }
+        });
         let hubspot_timeout = r.parse("HUBSPOT_TIMEOUT_MS", "10000", |v| {
             match v.trim().parse::<u64>() {
                 Ok(ms) if (50..=120_000).contains(&ms) => Ok(Duration::from_millis(ms)),
@@ -471,6 +484,7 @@ impl Config {
             hubspot_token,
             hubspot_api_base: hubspot_api_base.expect("parsed"),
             hubspot_timeout: hubspot_timeout.expect("parsed"),
+            hubspot_portal_id,
             crm_lifecycle: crm_lifecycle.expect("parsed"),
             stripe_user_id_key: stripe_user_id_key.expect("parsed"),
             session_idle_timeout: session_idle_timeout.expect("parsed"),

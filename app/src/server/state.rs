@@ -10,6 +10,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub leptos_options: LeptosOptions,
+    /// The configured CRM (one HTTP client for every request), or None.
+    pub crm: Option<Arc<dyn crate::server::crm::Crm>>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -27,6 +27,11 @@ const NAV: &[NavItem] = &[
         access: Access::Requires(Permission::CustomerRead),
     },
     NavItem {
+        href: "/crm",
+        label: "CRM",
+        access: Access::Requires(Permission::CustomerRead),
+    },
+    NavItem {
         href: "/jobs",
         label: "Jobs",
         access: Access::Requires(Permission::CustomerRead),

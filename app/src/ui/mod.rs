@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/customers") view=pages::CustomersPage />
                     <Route path=path!("/customers/:id") view=pages::CustomerPage />
                     <Route path=path!("/refunds") view=pages::RefundsPage />
+                    <Route path=path!("/crm") view=pages::CrmPage />
                 </Routes>
             </layout::AppLayout>
         </Router>

@@ -20,11 +20,11 @@ both_backends!(
     a_billing_change_enqueues_one_coalesced_sync_with_the_mapped_properties,
 );
 
-const SECRET: &str = "whsec_crm_tests_0000000000001";
+pub(crate) const SECRET: &str = "whsec_crm_tests_0000000000001";
 /// The client gives up after this; the fake's slow answers come later.
 const CLIENT_TIMEOUT_MS: &str = "150";
 
-async fn app(backend: Backend, fake: &FakeHubSpot) -> Option<TestApp> {
+pub(crate) async fn app(backend: Backend, fake: &FakeHubSpot) -> Option<TestApp> {
     let base = fake.url.clone();
     spawn_app_with(backend, move |v| {
         v.insert("CRM_PROVIDER".into(), "hubspot".into());
@@ -36,7 +36,8 @@ async fn app(backend: Backend, fake: &FakeHubSpot) -> Option<TestApp> {
     .await
 }
 
-async fn add_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
+/// Customers straight into the table, with no sync queued (as if they predate the CRM).
+pub(crate) async fn insert_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = app.state.db.begin().await.unwrap();
     for (id, email, name) in rows {
@@ -52,6 +53,16 @@ async fn add_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
         .execute(&mut *tx)
         .await
         .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// Customers with a sync queued for each.
+async fn add_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
+    insert_customers(app, rows).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut tx = app.state.db.begin().await.unwrap();
+    for (id, ..) in rows {
         sync::enqueue(&mut tx, id, "test", now).await.unwrap();
     }
     tx.commit().await.unwrap();
@@ -59,7 +70,7 @@ async fn add_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
 
 /// Runs every job, `runners` at a time, moving the clock past every back-off, until none is
 /// waiting. Returns how many runs there were.
-async fn drain(app: &TestApp, runners: usize) -> usize {
+pub(crate) async fn drain(app: &TestApp, runners: usize) -> usize {
     let registry = Arc::new(jobs::registry(&app.state.config));
     let mut now = chrono::Utc::now().timestamp_millis();
     let mut runs = 0;

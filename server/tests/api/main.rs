@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod audit;
 mod cli;
+mod crm_admin;
 mod crm_sync;
 mod customers;
 mod health;

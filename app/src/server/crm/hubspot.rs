@@ -12,6 +12,7 @@ const CONTACTS: &str = "/crm/v3/objects/contacts";
 /// When a 429 carries no Retry-After: HubSpot's limits are per 10 seconds.
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(10);
 
+#[derive(Debug)]
 pub struct HubSpot {
     client: reqwest::Client,
     timeout: Duration,

@@ -2,9 +2,14 @@
 //! job per customer (coalesced while pending) computes the mapped properties and upserts one
 //! contact keyed by our internal id, following the identity rules in `identity`.
 
+pub mod actions;
+pub mod drift;
+pub mod duplicates;
 pub mod hubspot;
 pub mod identity;
+pub mod import;
 pub mod mapping;
+pub mod panel;
 pub mod sync;
 
 use async_trait::async_trait;
@@ -72,7 +77,7 @@ impl From<CrmError> for crate::server::jobs::JobError {
 pub type ContactPage = (Vec<Contact>, Option<String>);
 
 #[async_trait]
-pub trait Crm: Send + Sync {
+pub trait Crm: Send + Sync + std::fmt::Debug {
     /// Contacts whose property `name` equals `value` (at most 10).
     async fn search(&self, name: &str, value: &str) -> Result<Vec<Contact>, CrmError>;
     /// Creates or updates the one contact whose ID_PROPERTY is `ledgerline_id`.

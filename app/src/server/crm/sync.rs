@@ -182,7 +182,20 @@ pub async fn sync_customer(
     customer_id: &str,
     cause: &str,
 ) -> Result<SyncResult, SyncError> {
-    let facts = mapping::facts(db, config, customer_id)
+    push(db, crm, config, customer_id, cause, false).await
+}
+
+/// A sync; `force` pushes even when the CRM last accepted exactly these values (a manual push
+/// or a drift fix: someone may have edited the contact in the CRM since).
+pub async fn push(
+    db: &Db,
+    crm: &dyn Crm,
+    config: &Config,
+    customer_id: &str,
+    cause: &str,
+    force: bool,
+) -> Result<SyncResult, SyncError> {
+    let mut facts = mapping::facts(db, config, customer_id)
         .await?
         .ok_or(SyncError::NotFound)?;
     let (contact_id, pushed): (Option<String>, Option<String>) =
@@ -193,40 +206,39 @@ pub async fn sync_customer(
     let pushed: Properties = pushed
         .and_then(|p| serde_json::from_str(&p).ok())
         .unwrap_or_default();
-    if contact_id.is_some() && pushed == facts.properties {
+    let separate = identity::kept_separate(db, customer_id).await?;
+    if separate {
+        // The email belongs to another CRM contact a person chose not to link: HubSpot keeps
+        // emails unique, so this customer's contact goes without one.
+        facts.properties.remove("email");
+    }
+    if !force && contact_id.is_some() && pushed == facts.properties {
         return Ok(SyncResult::Unchanged);
     }
     let now = chrono::Utc::now().timestamp_millis();
     let mut claimed = false;
-    if contact_id.is_none() {
+    if let (Some(id), true) = (&contact_id, pushed.is_empty()) {
+        // Linked by the CRM import or a person, never pushed by us: the contact does not carry
+        // our id yet, and the upsert below would otherwise create a second contact.
+        let claim = Properties::from([(ID_PROPERTY.to_string(), customer_id.to_string())]);
+        crm.update(id, &claim).await?;
+        claimed = true;
+    } else if contact_id.is_none() && !separate {
         match identity::resolve(db, crm, customer_id, facts.email.as_deref()).await? {
             Link::Conflict { kind, candidates } => {
                 let mut tx = db.begin().await?;
-                let contacts: Vec<Value> = candidates
-                    .iter()
-                    .map(|c| json!({ "contact_id": c.id, ID_PROPERTY: c.ledgerline_id() }))
-                    .collect();
-                // One open conflict per customer and kind: a retried sync does not pile them up.
-                let open: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM identity_conflicts WHERE customer_id = $1 AND kind = $2 AND status = 'open'",
+                let email = facts.email.as_deref().map(identity::normalize_email);
+                let opened = identity::open_conflict(
+                    &mut tx,
+                    customer_id,
+                    kind,
+                    email.as_deref(),
+                    &candidates,
+                    now,
                 )
-                .bind(customer_id)
-                .bind(kind)
-                .fetch_one(&mut *tx)
                 .await?;
-                if open == 0 {
-                    sqlx::query(
-                        "INSERT INTO identity_conflicts (id, customer_id, kind, email_normalized, candidates, status, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, 'open', $6, $6)",
-                    )
-                    .bind(format!("ic_{}", uuid::Uuid::new_v4().simple()))
-                    .bind(customer_id)
-                    .bind(kind)
-                    .bind(facts.email.as_deref().map(identity::normalize_email))
-                    .bind(Value::Array(contacts).to_string())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                // A retried sync does not pile up conflicts or their timeline entries.
+                if opened {
                     let r = Record {
                         customer_id,
                         cause,
@@ -285,6 +297,11 @@ pub async fn sync_customer(
     .bind(customer_id)
     .execute(&mut *tx)
     .await?;
+    super::import::remember(&mut tx, &contact.id, &facts.properties, now).await?;
+    sqlx::query("DELETE FROM crm_drift WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?;
     let r = Record {
         customer_id,
         cause,

@@ -71,6 +71,32 @@ pub const ROUTES: &[(&str, Access)] = &[
         "/api/fn/customer_view",
         Access::Requires(Permission::CustomerRead),
     ),
+    ("/api/fn/crm_push", Access::Requires(Permission::CrmSync)),
+    (
+        "/api/fn/crm_status",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/crm_import_start",
+        Access::Requires(Permission::SettingsManage),
+    ),
+    (
+        "/api/fn/crm_duplicates",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    ("/api/fn/crm_merge", Access::Requires(Permission::CrmMerge)),
+    (
+        "/api/fn/crm_drift",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/crm_conflicts",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
+        "/api/fn/crm_conflict_resolve",
+        Access::Requires(Permission::CrmMerge),
+    ),
     (
         "/api/fn/billing_resync",
         Access::Requires(Permission::BillingSync),
@@ -129,6 +155,7 @@ pub const ROUTES: &[(&str, Access)] = &[
         Access::Requires(Permission::CustomerRead),
     ),
     ("/refunds", Access::Requires(Permission::CustomerRead)),
+    ("/crm", Access::Requires(Permission::CustomerRead)),
 ];
 
 pub fn access_for(path: &str) -> Option<Access> {

@@ -10,7 +10,7 @@ mod worker;
 
 pub use admin::{cancel, counts, depth_by_status, detail, list, retry_now, JobAdminError};
 pub use backoff::{backoff_ms, RetryPolicy};
-pub use queue::{claim, enqueue, finish, run_one, ClaimedJob, NewJob, RunOutcome};
+pub use queue::{claim, enqueue, finish, pending, run_one, ClaimedJob, NewJob, RunOutcome};
 pub use registry::{JobError, JobHandler, Registry};
 pub use worker::{liveness, spawn_workers, WorkerConfig};
 
@@ -29,11 +29,11 @@ pub fn registry(config: &crate::server::Config) -> Registry {
             stripe::refunds::RefundJob::new(config),
         );
     // Without a CRM no sync is ever enqueued; a stray one dies as "no handler" and says so.
+    use crate::server::crm::{import, sync};
     match crate::server::crm::from_config(config) {
-        Some(crm) => registry.register(
-            crate::server::crm::sync::CRM_SYNC_JOB,
-            crate::server::crm::sync::CrmSync::new(crm, config),
-        ),
+        Some(crm) => registry
+            .register(sync::CRM_SYNC_JOB, sync::CrmSync::new(crm.clone(), config))
+            .register(import::CRM_IMPORT_JOB, import::CrmImport::new(crm, config)),
         None => registry,
     }
 }

@@ -255,3 +255,14 @@ pub async fn run_one(
     }
     Ok(Some((job, outcome)))
 }
+
+/// A job with this dedupe key is queued, running or waiting to retry.
+pub async fn pending(db: &Db, dedupe_key: &str) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running', 'failed_retrying')",
+    )
+    .bind(dedupe_key)
+    .fetch_one(db.pool())
+    .await?;
+    Ok(n > 0)
+}

@@ -79,7 +79,11 @@ fn money(amount: Option<i64>, currency: &Option<String>) -> Option<Money> {
 }
 
 /// Everything the customer page shows; `actions` is left for the caller, who knows the viewer.
-pub async fn view(db: &Db, id: &str) -> Result<Option<CustomerView>, sqlx::Error> {
+pub async fn view(
+    db: &Db,
+    config: &crate::server::Config,
+    id: &str,
+) -> Result<Option<CustomerView>, sqlx::Error> {
     let Some(row) = sqlx::query(&format!(
         "SELECT {SUMMARY} FROM customers c WHERE c.id = $1"
     ))
@@ -231,5 +235,6 @@ pub async fn view(db: &Db, id: &str) -> Result<Option<CustomerView>, sqlx::Error
         timeline: timeline::read(db, id, TIMELINE_LIMIT).await?,
         lifetime_paid,
         actions: CustomerActions::default(),
+        crm: crate::server::crm::panel::panel(db, config, id).await?,
     }))
 }

@@ -1,11 +1,13 @@
 mod backfill_panel;
 mod confirm_button;
+mod crm_panel;
 mod refund_form;
 mod refund_requests;
 mod status_panel;
 
 pub use backfill_panel::BackfillPanel;
 pub use confirm_button::ConfirmButton;
+pub use crm_panel::CrmPanelCard;
 pub use refund_form::RefundForm;
 pub use refund_requests::RefundRequests;
 pub use status_panel::StatusPanel;

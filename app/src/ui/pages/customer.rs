@@ -1,8 +1,9 @@
 use crate::api::{
-    error_text, get_current_user, get_customer_view, DecideRefund, RequestRefund, ResyncCustomer,
+    error_text, get_current_user, get_customer_view, DecideRefund, PushToCrm, RequestRefund,
+    ResyncCustomer,
 };
 use crate::domain::{time_fmt, ChargeView, CustomerView, Money, TimelineEntry};
-use crate::ui::components::{RefundForm, RefundRequests};
+use crate::ui::components::{CrmPanelCard, RefundForm, RefundRequests};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -16,6 +17,7 @@ pub fn CustomerPage() -> impl IntoView {
     let resync = ServerAction::<ResyncCustomer>::new();
     let request = ServerAction::<RequestRefund>::new();
     let decide = ServerAction::<DecideRefund>::new();
+    let push = ServerAction::<PushToCrm>::new();
     let refund_for = RwSignal::new(None::<ChargeView>);
     let data = Resource::new(
         move || {
@@ -24,6 +26,7 @@ pub fn CustomerPage() -> impl IntoView {
                 resync.version().get(),
                 request.version().get(),
                 decide.version().get(),
+                push.version().get(),
             )
         },
         |(id, ..)| get_customer_view(id),
@@ -55,7 +58,8 @@ pub fn CustomerPage() -> impl IntoView {
         if let Some(m) = made {
             out.push(view! { <p class="notice" role="status">{m}</p> }.into_any());
         }
-        for r in [decided, synced].into_iter().flatten() {
+        let pushed = push.value().get();
+        for r in [decided, synced, pushed].into_iter().flatten() {
             out.push(match r {
                 Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
@@ -74,7 +78,7 @@ pub fn CustomerPage() -> impl IntoView {
                 }.into_any(),
                 Ok(v) => {
                     let viewer = me.get().and_then(|r| r.ok()).flatten().map(|u| u.email);
-                    view! { <CustomerBody v viewer resync decide refund_for /> }.into_any()
+                    view! { <CustomerBody v viewer resync decide push refund_for /> }.into_any()
                 }
             })}
         </Transition>
@@ -109,9 +113,11 @@ fn CustomerBody(
     viewer: Option<String>,
     resync: ServerAction<ResyncCustomer>,
     decide: ServerAction<DecideRefund>,
+    push: ServerAction<PushToCrm>,
     refund_for: RwSignal<Option<ChargeView>>,
 ) -> impl IntoView {
     let c = v.customer.clone();
+    let crm = view! { <CrmPanelCard panel=v.crm.clone() customer_id=c.id.clone() push /> };
     let plan = v.subscriptions.first().map(|s| {
         let price = s.price.as_ref().map(|p| {
             format!(
@@ -293,6 +299,7 @@ fn CustomerBody(
                 <RefundRequests requests=v.refunds can_approve=v.actions.can_approve viewer_email=viewer decide />
             </section>
         })}
+        {crm}
         <section class="card section" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
             <Timeline entries=v.timeline />

@@ -1,5 +1,6 @@
 mod account;
 mod audit;
+mod crm;
 mod customer;
 mod customers;
 mod job_detail;
@@ -15,6 +16,7 @@ mod welcome;
 
 pub use account::AccountPage;
 pub use audit::AuditPage;
+pub use crm::CrmPage;
 pub use customer::CustomerPage;
 pub use customers::CustomersPage;
 pub use job_detail::JobDetailPage;
