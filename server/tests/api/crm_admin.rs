@@ -216,15 +216,11 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
     }
 
     // The page shows the group and its plan; only the admin gets the merge button.
-    let html = |c: reqwest::Client| {
-        let url = app.url("/crm?tab=duplicates");
-        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
-    };
-    let page = html(admin.clone()).await;
+    let page = app.html(&admin, "/crm?tab=duplicates").await;
     assert!(page.contains("Same email: cal@example.com"), "{page}");
     assert!(page.contains(&format!("Merge contact {k_c2}")), "{page}");
     assert!(page.contains("Merge…"));
-    let page = html(support.clone()).await;
+    let page = app.html(&support, "/crm?tab=duplicates").await;
     assert!(page.contains("Same email: cal@example.com"));
     assert!(!page.contains("Merge…"), "{page}");
 

@@ -148,6 +148,10 @@ pub struct TestApp {
     _db: TestDb,
 }
 
+/// A request that takes this long has hung: fail the test with a reason instead of stalling
+/// the whole run (no request in these tests should take a second).
+const REQUEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub const TEST_PASSWORD: &str = "plum-harbor-gravel-42";
 
 impl TestApp {
@@ -182,6 +186,7 @@ impl TestApp {
         .await
         .expect("create staff");
         let client = reqwest::Client::builder()
+            .timeout(REQUEST_LIMIT)
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -208,6 +213,13 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// The page at `path` as `client` sees it, fully streamed.
+    pub async fn html(&self, client: &reqwest::Client, path: &str) -> String {
+        let res = client.get(self.url(path)).send().await.expect("request");
+        assert_eq!(res.status(), 200, "{path}");
+        res.text().await.expect("page body")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -257,6 +269,7 @@ pub async fn spawn_app_with(
         .expect("server runs");
     });
     let client = reqwest::Client::builder()
+        .timeout(REQUEST_LIMIT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
