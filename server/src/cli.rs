@@ -74,6 +74,27 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// API keys for the product's backend (audited like the admin page).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it once; only its hash is kept.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// What the key may do (repeatable): tickets:write.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// List keys (never the keys themselves).
+    List,
+    /// Revoke a key by id; its next call is refused.
+    Revoke { id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -112,6 +133,7 @@ pub fn main() -> ExitCode {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify().await,
+            Command::ApiKey { command } => api_key(command).await,
         }
     })
 }
@@ -513,4 +535,60 @@ fn spinner() -> indicatif::ProgressBar {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
+}
+
+async fn api_key(command: ApiKeyCommand) -> ExitCode {
+    use app::server::services::api_keys;
+    let (_, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let (actor, meta) = (Actor::System, app::server::actor::RequestMeta::default());
+    let now = chrono::Utc::now().timestamp_millis();
+    let result = match command {
+        ApiKeyCommand::Create { name, scopes } => {
+            api_keys::create(&db, &actor, &meta, &name, &scopes, now)
+                .await
+                .map(|k| {
+                    eprintln!(
+                        "Created {} ({}). Store it now; it is not shown again:",
+                        k.view.name, k.view.id
+                    );
+                    println!("{}", k.key);
+                })
+        }
+        ApiKeyCommand::List => api_keys::list(&db)
+            .await
+            .map_err(api_keys::KeyError::from)
+            .map(|keys| {
+                for k in keys {
+                    println!(
+                        "{}  {:<24} {:<16} {:<14} last used {}{}",
+                        k.id,
+                        k.name,
+                        k.prefix,
+                        k.scopes.join(","),
+                        k.last_used_at_ms
+                            .map(app::domain::time_fmt::utc)
+                            .unwrap_or_else(|| "never".into()),
+                        if k.revoked_at_ms.is_some() {
+                            "  REVOKED"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+            }),
+        ApiKeyCommand::Revoke { id } => api_keys::revoke(&db, &actor, &meta, &id, now)
+            .await
+            .map(|k| println!("revoked {} ({})", k.id, k.name)),
+    };
+    db.close().await;
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

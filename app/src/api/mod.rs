@@ -4,6 +4,7 @@
 /// Where server functions are served; REST routes live elsewhere under /api/.
 pub const SERVER_FN_PREFIX: &str = "/api/fn/";
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod billing;
@@ -16,6 +17,9 @@ pub mod staff;
 pub mod system;
 pub mod webhooks;
 
+pub use api_keys::{
+    create_api_key, list_api_keys, revoke_api_key, CreateApiKey, ListApiKeys, RevokeApiKey,
+};
 pub use audit::{get_audit_page, GetAuditPage};
 pub use auth::{get_current_user, login, logout, safe_next, GetCurrentUser, Login, Logout};
 pub use billing::{

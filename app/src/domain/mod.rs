@@ -1,6 +1,7 @@
 //! Types shared by the UI (compiled to WASM) and the server. Nothing here touches I/O.
 
 pub mod access;
+pub mod api_keys;
 pub mod app_env;
 pub mod audit;
 pub mod billing;
@@ -15,6 +16,7 @@ pub mod time_fmt;
 pub mod webhooks;
 
 pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};
+pub use api_keys::{ApiKeyView, NewApiKey, Scope};
 pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
 pub use billing::AccountState;

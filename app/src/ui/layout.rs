@@ -52,6 +52,11 @@ const NAV: &[NavItem] = &[
         access: Access::Requires(Permission::StaffManage),
     },
     NavItem {
+        href: "/api-keys",
+        label: "API keys",
+        access: Access::Requires(Permission::ApikeysManage),
+    },
+    NavItem {
         href: "/account",
         label: "Your account",
         access: Access::SignedIn,

@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/customers/:id") view=pages::CustomerPage />
                     <Route path=path!("/refunds") view=pages::RefundsPage />
                     <Route path=path!("/crm") view=pages::CrmPage />
+                    <Route path=path!("/api-keys") view=pages::ApiKeysPage />
                 </Routes>
             </layout::AppLayout>
         </Router>

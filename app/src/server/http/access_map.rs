@@ -73,6 +73,18 @@ pub const ROUTES: &[(&str, Access)] = &[
     ),
     ("/api/fn/crm_push", Access::Requires(Permission::CrmSync)),
     (
+        "/api/fn/api_key_list",
+        Access::Requires(Permission::ApikeysManage),
+    ),
+    (
+        "/api/fn/api_key_create",
+        Access::Requires(Permission::ApikeysManage),
+    ),
+    (
+        "/api/fn/api_key_revoke",
+        Access::Requires(Permission::ApikeysManage),
+    ),
+    (
         "/api/fn/crm_status",
         Access::Requires(Permission::CustomerRead),
     ),
@@ -156,6 +168,7 @@ pub const ROUTES: &[(&str, Access)] = &[
     ),
     ("/refunds", Access::Requires(Permission::CustomerRead)),
     ("/crm", Access::Requires(Permission::CustomerRead)),
+    ("/api-keys", Access::Requires(Permission::ApikeysManage)),
 ];
 
 pub fn access_for(path: &str) -> Option<Access> {

@@ -1,4 +1,5 @@
 mod account;
+mod api_keys;
 mod audit;
 mod crm;
 mod customer;
@@ -15,6 +16,7 @@ mod webhooks;
 mod welcome;
 
 pub use account::AccountPage;
+pub use api_keys::ApiKeysPage;
 pub use audit::AuditPage;
 pub use crm::CrmPage;
 pub use customer::CustomerPage;

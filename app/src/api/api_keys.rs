@@ -1,0 +1,43 @@
+//! API keys for the product's backend (apikeys.manage, declared in the access map).
+
+use crate::domain::{ApiKeyView, NewApiKey};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+fn key_error(e: crate::server::services::api_keys::KeyError) -> ServerFnError {
+    use crate::api::ctx::{bad_input, internal, refuse};
+    use crate::server::services::api_keys::KeyError;
+    match e {
+        KeyError::Db(e) => internal("api keys", e),
+        e @ (KeyError::BadName | KeyError::BadScopes) => bad_input(e.to_string()),
+        e @ KeyError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
+        e @ KeyError::AlreadyRevoked => refuse(http::StatusCode::CONFLICT, e.to_string()),
+    }
+}
+
+#[server(prefix = "/api/fn", endpoint = "api_key_list")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
+    let c = crate::api::ctx::ctx().await?;
+    crate::server::services::api_keys::list(&c.state.db)
+        .await
+        .map_err(|e| crate::api::ctx::internal("api keys", e))
+}
+
+/// Creates a key; the answer holds the key itself, this once.
+#[server(prefix = "/api/fn", endpoint = "api_key_create")]
+pub async fn create_api_key(name: String, scope: String) -> Result<NewApiKey, ServerFnError> {
+    let c = crate::api::ctx::ctx().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::server::services::api_keys::create(&c.state.db, &c.actor, &c.meta, &name, &[scope], now)
+        .await
+        .map_err(key_error)
+}
+
+#[server(prefix = "/api/fn", endpoint = "api_key_revoke")]
+pub async fn revoke_api_key(id: String) -> Result<ApiKeyView, ServerFnError> {
+    let c = crate::api::ctx::ctx().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::server::services::api_keys::revoke(&c.state.db, &c.actor, &c.meta, &id, now)
+        .await
+        .map_err(key_error)
+}
