@@ -499,6 +499,21 @@ async fn crm_import(restart: bool) -> ExitCode {
             Ok(_) => {
                 bar.finish_and_clear();
                 let s = import::status(&db).await.unwrap_or_default();
+                // The page's "start" is audited; a run from the command line is too.
+                let meta = RequestMeta::default();
+                let entry = services::audit::NewEntry::new(
+                    &Actor::System,
+                    &meta,
+                    "crm.import_run",
+                    app::domain::Outcome::Ok,
+                )
+                .details(serde_json::json!({
+                    "contacts": s.contacts, "linked": s.linked, "conflicts": s.conflicts,
+                    "duplicates": s.duplicates, "drifted": s.drifted,
+                }));
+                if let Err(e) = services::audit::append_now(&db, entry).await {
+                    eprintln!("warning: the run is not in the audit log: {e}");
+                }
                 println!(
                     "{} contacts read, {} linked, {} new identity conflicts, {} duplicate groups, {} customers drifted",
                     s.contacts, s.linked, s.conflicts, s.duplicates, s.drifted

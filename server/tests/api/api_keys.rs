@@ -170,27 +170,16 @@ async fn the_cli_prints_a_key_the_check_accepts(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerline"))
-        .env_clear()
-        .current_dir(dir.path())
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", app.state.config.database_url.as_str())
-        .args([
+    let stdout = app.run_cli(
+        &[],
+        &[
             "api-key",
             "create",
             "--name",
             "From the CLI",
             "--scope",
             "tickets:write",
-        ])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
     let key = stdout.trim();
     assert!(key.starts_with("llk_"), "{stdout}");

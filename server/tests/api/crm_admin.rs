@@ -17,6 +17,7 @@ both_backends!(
     the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift,
     push_to_crm_is_permission_checked_audited_and_fixes_drift,
     the_product_user_id_comes_from_the_configured_metadata_key,
+    the_cli_import_links_reports_and_is_audited,
 );
 
 async fn contact_of(app: &TestApp, customer: &str) -> Option<String> {
@@ -451,4 +452,33 @@ async fn the_product_user_id_comes_from_the_configured_metadata_key(backend: Bac
     .await
     .unwrap();
     assert_eq!(queued, 1);
+}
+
+async fn the_cli_import_links_reports_and_is_audited(backend: Backend) {
+    let fake = FakeHubSpot::start(Duration::from_millis(400)).await;
+    fake.state
+        .lock()
+        .unwrap()
+        .add_contact(&[("email", "kim@example.com")]);
+    let Some(app) = app(backend, &fake).await else {
+        return;
+    };
+    insert_customers(&app, &[("cust_k", Some("kim@example.com"), "Kim K")]).await;
+    let stdout = app.run_cli(
+        &[
+            ("CRM_PROVIDER", "hubspot"),
+            ("HUBSPOT_TOKEN", TOKEN),
+            ("HUBSPOT_API_BASE", &fake.url),
+        ],
+        &["crm-import"],
+    );
+    assert!(stdout.starts_with("1 contacts read, 1 linked"), "{stdout}");
+    assert!(contact_of(&app, "cust_k").await.is_some());
+    let runs = audit_entries(&app.state.db, "crm.import_run").await;
+    assert_eq!(runs.len(), 1);
+    assert!(
+        runs[0].details.contains("\"linked\":1"),
+        "{}",
+        runs[0].details
+    );
 }

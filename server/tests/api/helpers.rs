@@ -215,6 +215,27 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Runs `ledgerline args…` on this app's database with only `env` besides (a clean
+    /// environment, a scratch directory); asserts it succeeded and returns what it printed.
+    pub fn run_cli(&self, env: &[(&str, &str)], args: &[&str]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ledgerline"))
+            .env_clear()
+            .current_dir(dir.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", self.state.config.database_url.as_str())
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
     /// The page at `path` as `client` sees it, fully streamed.
     pub async fn html(&self, client: &reqwest::Client, path: &str) -> String {
         let res = client.get(self.url(path)).send().await.expect("request");

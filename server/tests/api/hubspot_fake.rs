@@ -230,6 +230,15 @@ fn holder_of(s: &HubState, prop: &str, value: &str, except: Option<&str>) -> Opt
         .map(|(id, _)| id.clone())
 }
 
+/// The `properties` a search or batch read asks for (None: HubSpot's defaults).
+fn wanted_properties(body: &Value) -> Option<Vec<String>> {
+    body.get("properties").and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    })
+}
+
 fn search_now(f: &FakeHubSpot, body: Value) -> Response {
     let filters = body
         .pointer("/filterGroups/0/filters")
@@ -251,11 +260,7 @@ fn search_now(f: &FakeHubSpot, body: Value) -> Response {
     {
         return bad("limit must be at most 200");
     }
-    let wanted: Option<Vec<String>> = body.get("properties").and_then(Value::as_array).map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    });
+    let wanted = wanted_properties(&body);
     let s = f.state.lock().unwrap();
     let results: Vec<Value> = s
         .contacts
@@ -410,11 +415,7 @@ fn batch_read_now(f: &FakeHubSpot, body: Value) -> Response {
     else {
         return bad("Invalid input JSON: inputs must hold at most 100 items");
     };
-    let wanted: Option<Vec<String>> = body.get("properties").and_then(Value::as_array).map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    });
+    let wanted = wanted_properties(&body);
     let s = f.state.lock().unwrap();
     let results: Vec<Value> = inputs
         .iter()

@@ -11,12 +11,16 @@ pub fn Import(status: CrmImportView, changed: RwSignal<u32>) -> impl IntoView {
             changed.update(|c| *c += 1);
         }
     });
-    if status.running {
-        set_timeout(
-            move || changed.update(|c| *c += 1),
-            std::time::Duration::from_secs(3),
-        );
-    }
+    // In an effect: it runs in the browser only, never during server rendering.
+    let running = status.running;
+    Effect::new(move |_| {
+        if running {
+            set_timeout(
+                move || changed.update(|c| *c += 1),
+                std::time::Duration::from_secs(3),
+            );
+        }
+    });
     let s = status;
     let phase = match (s.running, s.phase.as_str()) {
         (true, _) => "Running",
