@@ -57,6 +57,9 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(&config),
             crm: app::server::crm::from_config(&config),
+            intake_limiter: Arc::new(app::server::tickets::IntakeLimiter::per_minute(
+                config.intake_rate_per_min,
+            )),
             config: Arc::new(config),
             db,
         };
@@ -124,11 +127,24 @@ pub fn rest_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>
             post(routes::stripe_webhook::receive),
         ),
         ("/api/audit/export.csv", get(routes::audit_export::export)),
+        (
+            "/api/v1/support/tickets",
+            post(routes::support_tickets::create),
+        ),
     ]
 }
 
+/// Leptos' route list, generated once per process. Generating it raises a process-wide flag
+/// under which any resource first polled meanwhile waits forever (leptos-rs/leptos#4773), so it
+/// must not run while pages render — as it did when tests started servers side by side.
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let context_state = state.clone();
     let options = state.leptos_options.clone();
     let https = middleware::security_headers::Https(state.config.serves_https());

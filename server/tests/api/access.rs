@@ -44,7 +44,7 @@ fn all_routes() -> Vec<(String, bool)> {
         .collect();
     routes.extend(leptos::server_fn::axum::server_fn_paths().map(|(p, _)| (p.to_string(), true)));
     routes.extend(
-        leptos_axum::generate_route_list(app::ui::App)
+        server::startup::route_list()
             .iter()
             .map(|r| (r.path().to_string(), false)),
     );
