@@ -15,6 +15,7 @@ pub mod customers;
 pub mod jobs;
 pub mod staff;
 pub mod system;
+pub mod tickets;
 pub mod webhooks;
 
 pub use api_keys::{
@@ -43,6 +44,10 @@ pub use staff::{
     SetStaffActive,
 };
 pub use system::{get_instance_info, get_system_status};
+pub use tickets::{
+    add_ticket_message, assign_ticket, get_ticket_detail, get_ticket_list, set_ticket_status,
+    AddTicketMessage, AssignTicket, GetTicketDetail, GetTicketList, SetTicketStatus,
+};
 pub use webhooks::{
     get_webhook_detail, get_webhook_list, get_webhook_stats, replay_webhook, GetWebhookDetail,
     GetWebhookList, GetWebhookStats, ReplayWebhook,

@@ -117,6 +117,8 @@ pub struct CustomerView {
     pub lifetime_paid: Vec<Money>,
     pub actions: CustomerActions,
     pub crm: super::CrmPanel,
+    /// The newest tickets from this customer.
+    pub tickets: Vec<super::TicketSummary>,
 }
 
 /// What the viewer may do on the page (the server checks again on every action).

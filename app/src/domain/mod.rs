@@ -12,6 +12,7 @@ pub mod health;
 pub mod jobs;
 pub mod money;
 pub mod refunds;
+pub mod tickets;
 pub mod time_fmt;
 pub mod webhooks;
 
@@ -32,6 +33,10 @@ pub use health::{Check, CheckStatus, Readiness};
 pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};
 pub use money::{Money, MoneyError};
 pub use refunds::{RefundRequestView, RefundStatus, REFUND_REASONS};
+pub use tickets::{
+    Assignee, Category, Priority, Queue, QueueCount, Snapshot, TicketDetail, TicketFilter,
+    TicketMessage, TicketPage, TicketReceipt, TicketStatus, TicketSummary,
+};
 pub use webhooks::{
     BackfillProgress, BackfillView, EventStatus, SuccessRate, WebhookDetail, WebhookEventView,
     WebhookFilter, WebhookPage, WebhookStats,

@@ -15,6 +15,7 @@ pub mod secret;
 pub mod services;
 pub mod state;
 pub mod stripe;
+pub mod tickets;
 
 pub use config::Config;
 pub use db::Db;

@@ -6,3 +6,4 @@ pub mod fallback;
 pub mod health;
 pub mod metrics;
 pub mod stripe_webhook;
+pub mod support_tickets;

@@ -26,3 +26,6 @@ mod stripe_fake;
 mod stripe_mirror;
 mod stripe_webhooks;
 mod stripe_webhooks_page;
+mod tickets_inbox;
+mod tickets_intake;
+mod zendesk_fake;

@@ -55,12 +55,7 @@ impl HubSpot {
             retry_after: None,
         })?;
         let status = res.status();
-        let retry_after = res
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::server::http::retry_after(&res);
         let text = res.text().await.map_err(|_| CrmError::Transient {
             message: "HubSpot's answer was cut off".into(),
             retry_after: None,

@@ -11,6 +11,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/metrics", Access::Public),
     // Authenticated by the Stripe-Signature header, checked by the handler.
     ("/api/webhooks/stripe", Access::Public),
+    // Authenticated by an API key (bearer, scope tickets:write), checked by the handler.
+    ("/api/v1/support/tickets", Access::Public),
     (
         "/api/audit/export.csv",
         Access::Requires(Permission::AuditExport),
@@ -149,6 +151,26 @@ pub const ROUTES: &[(&str, Access)] = &[
         "/api/fn/webhook_replay",
         Access::Requires(Permission::WebhooksReplay),
     ),
+    (
+        "/api/fn/ticket_list",
+        Access::Requires(Permission::TicketRead),
+    ),
+    (
+        "/api/fn/ticket_detail",
+        Access::Requires(Permission::TicketRead),
+    ),
+    (
+        "/api/fn/ticket_message",
+        Access::Requires(Permission::TicketWrite),
+    ),
+    (
+        "/api/fn/ticket_status",
+        Access::Requires(Permission::TicketWrite),
+    ),
+    (
+        "/api/fn/ticket_assign",
+        Access::Requires(Permission::TicketWrite),
+    ),
     ("/api/fn/change_password", Access::SignedIn),
     // Pages
     ("/", Access::SignedIn),
@@ -169,6 +191,8 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/refunds", Access::Requires(Permission::CustomerRead)),
     ("/crm", Access::Requires(Permission::CustomerRead)),
     ("/api-keys", Access::Requires(Permission::ApikeysManage)),
+    ("/tickets", Access::Requires(Permission::TicketRead)),
+    ("/tickets/{id}", Access::Requires(Permission::TicketRead)),
 ];
 
 pub fn access_for(path: &str) -> Option<Access> {

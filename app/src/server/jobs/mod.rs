@@ -28,6 +28,13 @@ pub fn registry(config: &crate::server::Config) -> Registry {
             stripe::refunds::REFUND_JOB,
             stripe::refunds::RefundJob::new(config),
         );
+    let registry = match crate::server::tickets::helpdesk::from_config(config) {
+        Some(h) => registry.register(
+            crate::server::tickets::intake::HELPDESK_COPY_JOB,
+            crate::server::tickets::helpdesk::HelpdeskCopy::new(h),
+        ),
+        None => registry,
+    };
     // Without a CRM no sync is ever enqueued; a stray one dies as "no handler" and says so.
     use crate::server::crm::{import, sync};
     match crate::server::crm::from_config(config) {

@@ -236,5 +236,6 @@ pub async fn view(
         lifetime_paid,
         actions: CustomerActions::default(),
         crm: crate::server::crm::panel::panel(db, config, id).await?,
+        tickets: crate::server::tickets::inbox::for_customer(db, id, 10).await?,
     }))
 }
