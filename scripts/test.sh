@@ -97,6 +97,10 @@ for who in "admin:$E2E_ADMIN" "viewer:$E2E_VIEWER" "billing:$E2E_BILLING"; do
   echo "$E2E_PASSWORD" | (cd "$E2E_DIR" && DATABASE_URL="sqlite://$E2E_DIR/e2e.db" \
     "$BIN" create-staff --role "${who%%:*}" --email "${who#*:}" --name "E2E ${who%%:*}") >/dev/null
 done
+# The product's key for the support intake API (tickets.test.mjs); the CLI prints only the key.
+E2E_API_KEY=$(cd "$E2E_DIR" && DATABASE_URL="sqlite://$E2E_DIR/e2e.db" \
+  "$BIN" api-key create --name "E2E product" --scope tickets:write 2>/dev/null)
+export E2E_API_KEY
 # One job of a kind no handler knows: the server's workers must mark it dead (tested in jobs.test.mjs).
 export E2E_DEAD_JOB=job_e2e$(date +%s)
 python3 - "$E2E_DIR/e2e.db" "$E2E_DEAD_JOB" <<'PY'

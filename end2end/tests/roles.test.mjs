@@ -21,7 +21,7 @@ test('signed out, every page sends you to sign in and comes back after', async (
 test('admin and viewer see different menus; the viewer is refused the audit log', async () => {
   const admin = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await signIn(admin, ADMIN);
-  assert.deepEqual(await navLinks(admin), ['Overview', 'Customers', 'Refunds', 'CRM', 'Jobs', 'Webhooks', 'Audit log', 'Staff', 'API keys', 'Your account']);
+  assert.deepEqual(await navLinks(admin), ['Overview', 'Customers', 'Tickets', 'Refunds', 'CRM', 'Jobs', 'Webhooks', 'Audit log', 'Staff', 'API keys', 'Your account']);
   await admin.getByRole('link', { name: 'Audit log' }).click();
   await admin.waitForURL((u) => u.pathname === '/audit');
   await admin.getByRole('table').waitFor();
@@ -32,7 +32,7 @@ test('admin and viewer see different menus; the viewer is refused the audit log'
 
   const viewer = await browser.newPage();
   await signIn(viewer, VIEWER);
-  assert.deepEqual(await navLinks(viewer), ['Overview', 'Customers', 'Refunds', 'CRM', 'Jobs', 'Webhooks', 'Your account']);
+  assert.deepEqual(await navLinks(viewer), ['Overview', 'Customers', 'Tickets', 'Refunds', 'CRM', 'Jobs', 'Webhooks', 'Your account']);
   const res = await viewer.goto(BASE_URL + '/audit');
   assert.equal(res.status(), 403);
   assert.match(await viewer.getByRole('heading', { level: 1 }).textContent(), /do not have access/);

@@ -30,7 +30,7 @@ test('an admin invites a support agent, who sets a password through the link and
   ]);
   await agent.waitForLoadState('networkidle');
   const nav = (await agent.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents()).map((t) => t.trim());
-  assert.deepEqual(nav, ['Overview', 'Customers', 'Refunds', 'CRM', 'Jobs', 'Webhooks', 'Your account']);
+  assert.deepEqual(nav, ['Overview', 'Customers', 'Tickets', 'Refunds', 'CRM', 'Jobs', 'Webhooks', 'Your account']);
 
   // Deactivation asks first, then ends the agent's session at once.
   await admin.reload();

@@ -72,3 +72,33 @@ mod tests {
         }
     }
 }
+
+/// A duration for people: "45 min", "3 h 20 min", "2 d 4 h" (never negative; under a minute
+/// reads "under a minute").
+pub fn span(ms: i64) -> String {
+    let mins = ms.max(0) / 60_000;
+    match (mins / 1440, mins % 1440 / 60, mins % 60) {
+        (0, 0, 0) => "under a minute".into(),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::span;
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(span(-5), "under a minute");
+        assert_eq!(span(59_999), "under a minute");
+        assert_eq!(span(45 * 60_000), "45 min");
+        assert_eq!(span(3 * 3_600_000), "3 h");
+        assert_eq!(span(200 * 60_000), "3 h 20 min");
+        assert_eq!(span(52 * 3_600_000 + 5 * 60_000), "2 d 4 h");
+        assert_eq!(span(48 * 3_600_000), "2 d");
+    }
+}

@@ -22,6 +22,11 @@ const NAV: &[NavItem] = &[
         access: Access::Requires(Permission::CustomerRead),
     },
     NavItem {
+        href: "/tickets",
+        label: "Tickets",
+        access: Access::Requires(Permission::TicketRead),
+    },
+    NavItem {
         href: "/refunds",
         label: "Refunds",
         access: Access::Requires(Permission::CustomerRead),

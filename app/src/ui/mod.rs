@@ -78,6 +78,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/refunds") view=pages::RefundsPage />
                     <Route path=path!("/crm") view=pages::CrmPage />
                     <Route path=path!("/api-keys") view=pages::ApiKeysPage />
+                    <Route path=path!("/tickets") view=pages::TicketsPage />
+                    <Route path=path!("/tickets/:id") view=pages::TicketPage />
                 </Routes>
             </layout::AppLayout>
         </Router>

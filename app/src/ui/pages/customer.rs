@@ -1,3 +1,4 @@
+use super::TicketBadges;
 use crate::api::{
     error_text, get_current_user, get_customer_view, DecideRefund, PushToCrm, RequestRefund,
     ResyncCustomer,
@@ -300,9 +301,31 @@ fn CustomerBody(
             </section>
         })}
         {crm}
+        <CustomerTickets tickets=v.tickets />
         <section class="card section" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
             <Timeline entries=v.timeline />
+        </section>
+    }
+}
+
+/// The customer's newest tickets, each linking to the inbox page.
+#[component]
+fn CustomerTickets(tickets: Vec<crate::domain::TicketSummary>) -> impl IntoView {
+    view! {
+        <section class="card section" aria-labelledby="tickets-title">
+            <h2 id="tickets-title">"Support tickets"</h2>
+            {if tickets.is_empty() {
+                view! { <p class="muted">"No tickets from this customer."</p> }.into_any()
+            } else {
+                view! { <ul class="plain-list">{tickets.into_iter().map(|t| view! {
+                    <li>
+                        <a href=format!("/tickets/{}", crate::ui::url::enc(&t.id))>{format!("#{} ", t.number)}{t.subject}</a>" "
+                        <TicketBadges queue=t.queue priority=t.priority status=t.status />
+                        <div class="muted small">{time_fmt::utc(t.created_ms)}</div>
+                    </li>
+                }).collect_view()}</ul> }.into_any()
+            }}
         </section>
     }
 }
