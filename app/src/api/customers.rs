@@ -1,6 +1,6 @@
 //! Customers: the searchable list and one customer's page (customer.read, in the access map).
 
-use crate::domain::{CustomerPage, CustomerView};
+use crate::domain::{CustomerPage, CustomerView, TimelinePage};
 use leptos::prelude::*;
 
 #[server(prefix = "/api/fn", endpoint = "customer_list")]
@@ -35,12 +35,19 @@ pub async fn get_customer_list(
 }
 
 /// The customer page's data, with what the viewer may do on it.
+/// `source` filters the timeline (billing, crm, ticket, staff, job; empty for all).
 #[server(prefix = "/api/fn", endpoint = "customer_view")]
-pub async fn get_customer_view(id: String) -> Result<CustomerView, ServerFnError> {
+pub async fn get_customer_view(
+    id: String,
+    source: Option<String>,
+) -> Result<CustomerView, ServerFnError> {
     use crate::domain::{CustomerActions, Permission};
-    use crate::server::services::customers;
+    use crate::server::services::{customers, timeline};
+    let source = timeline::parse_source(source.as_deref())
+        .map_err(|e| crate::api::ctx::bad_input(e.to_string()))?;
     let c = crate::api::ctx::ctx().await?;
-    let Some(mut view) = customers::view(&c.state.db, &c.state.config, &id)
+    let now = chrono::Utc::now().timestamp_millis();
+    let Some(mut view) = customers::view(&c.state.db, &c.state.config, &id, source, now)
         .await
         .map_err(|e| crate::api::ctx::internal("customer view", e))?
     else {
@@ -61,4 +68,28 @@ pub async fn get_customer_view(id: String) -> Result<CustomerView, ServerFnError
     };
     view.crm.can_push = view.crm.enabled && can(Permission::CrmSync);
     Ok(view)
+}
+
+/// The next page of a customer's timeline ("load more"), after `cursor`.
+#[server(prefix = "/api/fn", endpoint = "customer_timeline")]
+pub async fn get_customer_timeline(
+    id: String,
+    source: Option<String>,
+    cursor: Option<String>,
+) -> Result<TimelinePage, ServerFnError> {
+    use crate::server::services::timeline;
+    let source = timeline::parse_source(source.as_deref())
+        .map_err(|e| crate::api::ctx::bad_input(e.to_string()))?;
+    let c = crate::api::ctx::ctx().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    timeline::page(
+        &c.state.db,
+        &id,
+        source,
+        cursor.as_deref().filter(|c| !c.is_empty()),
+        timeline::PAGE_SIZE,
+        now,
+    )
+    .await
+    .map_err(|e| crate::api::ctx::internal("customer timeline", e))
 }

@@ -33,7 +33,10 @@ pub use crm::{
     resolve_conflict, start_crm_import, GetConflicts, GetCrmStatus, GetDrift, GetDuplicates,
     MergeDuplicates, PushToCrm, ResolveConflict, StartCrmImport,
 };
-pub use customers::{get_customer_list, get_customer_view, GetCustomerList, GetCustomerView};
+pub use customers::{
+    get_customer_list, get_customer_timeline, get_customer_view, GetCustomerList,
+    GetCustomerTimeline, GetCustomerView,
+};
 pub use jobs::{
     cancel_job, get_job_counts, get_job_detail, get_job_list, retry_job, CancelJob, GetJobCounts,
     GetJobDetail, GetJobList, RetryJob,

@@ -90,6 +90,43 @@ impl AccountState {
     }
 }
 
+/// What a subscription item brings in per month, in minor units: yearly prices divided by 12,
+/// weekly by 12/52, daily by 12/365 (rounded to the nearest unit).
+pub fn monthly_minor(unit_amount: i64, quantity: i64, interval: &str) -> Option<i64> {
+    let total = unit_amount.checked_mul(quantity.max(1))?;
+    let (num, den) = match interval {
+        "month" => (1, 1),
+        "year" => (1, 12),
+        "week" => (52, 12),
+        "day" => (365, 12),
+        _ => return None,
+    };
+    Some((total * num + den / 2) / den)
+}
+
+/// Subscription statuses that count toward MRR: being paid for, or owed (dunning).
+pub const MRR_STATUSES: [&str; 3] = ["active", "past_due", "unpaid"];
+
+#[cfg(test)]
+mod mrr_tests {
+    use super::monthly_minor;
+
+    #[test]
+    fn prices_become_monthly_amounts() {
+        assert_eq!(monthly_minor(2000, 1, "month"), Some(2000));
+        assert_eq!(monthly_minor(2000, 3, "month"), Some(6000));
+        assert_eq!(monthly_minor(12_000, 1, "year"), Some(1000));
+        assert_eq!(monthly_minor(1000, 1, "week"), Some(4333));
+        assert_eq!(monthly_minor(100, 1, "day"), Some(3042));
+        assert_eq!(
+            monthly_minor(100, 0, "month"),
+            Some(100),
+            "no quantity means one"
+        );
+        assert_eq!(monthly_minor(100, 1, "fortnight"), None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::AccountState::{self, *};

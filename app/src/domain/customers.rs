@@ -26,7 +26,8 @@ impl CustomerSummary {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerFilter {
-    /// Matches the start of an email or name, or an exact id (internal, product user, Stripe).
+    /// Matches the start of an email or name, an exact id (internal, product user, Stripe, CRM
+    /// contact) or a ticket number ("#1001").
     pub q: Option<String>,
     pub state: Option<AccountState>,
     pub cursor: Option<String>,
@@ -102,6 +103,41 @@ pub struct TimelineEntry {
     pub kind: String,
     pub summary: String,
     pub amount: Option<Money>,
+    /// What the entry is about (ticket, job, invoice…), for a link where the app has a page.
+    pub ref_type: Option<String>,
+    pub ref_id: Option<String>,
+}
+
+impl TimelineEntry {
+    /// The page in this app about what the entry refers to, if there is one.
+    pub fn href(&self) -> Option<String> {
+        let id = self.ref_id.as_deref()?;
+        match self.ref_type.as_deref()? {
+            "ticket" => Some(format!("/tickets/{id}")),
+            "job" => Some(format!("/jobs/{id}")),
+            _ => None,
+        }
+    }
+}
+
+/// The timeline's sources as the filter offers them: (value, label).
+pub const TIMELINE_SOURCES: [(&str, &str); 5] = [
+    ("billing", "Billing"),
+    ("crm", "CRM"),
+    ("ticket", "Tickets"),
+    ("staff", "Staff actions"),
+    ("job", "Failed jobs"),
+];
+
+/// One page of a customer's timeline, newest first; `next_cursor` continues it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelinePage {
+    pub entries: Vec<TimelineEntry>,
+    pub next_cursor: Option<String>,
+    /// The source filter applied, if any.
+    pub source: Option<String>,
+    /// When it was read, so "3 h ago" agrees between server and browser.
+    pub now_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,9 +148,11 @@ pub struct CustomerView {
     pub invoices: Vec<InvoiceView>,
     pub charges: Vec<ChargeView>,
     pub refunds: Vec<RefundRequestView>,
-    pub timeline: Vec<TimelineEntry>,
+    pub timeline: TimelinePage,
     /// Paid invoices, per currency.
     pub lifetime_paid: Vec<Money>,
+    /// Monthly recurring revenue from active (or owed) subscriptions, per currency.
+    pub mrr: Vec<Money>,
     pub actions: CustomerActions,
     pub crm: super::CrmPanel,
     /// The newest tickets from this customer.

@@ -26,7 +26,7 @@ pub use crm::{
 };
 pub use customers::{
     ChargeView, CustomerActions, CustomerFilter, CustomerPage, CustomerSummary, CustomerView,
-    InvoiceView, StripeIdentity, SubscriptionView, TimelineEntry,
+    InvoiceView, StripeIdentity, SubscriptionView, TimelineEntry, TimelinePage, TIMELINE_SOURCES,
 };
 pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};

@@ -73,6 +73,34 @@ mod tests {
     }
 }
 
+/// `2026-11-27T01:40:12Z`, for `<time datetime=…>`.
+pub fn iso(ms: i64) -> String {
+    let u = utc(ms);
+    format!("{}T{}Z", &u[..10], &u[11..19])
+}
+
+/// "just now", "5 min ago", "3 h ago", "2 d ago"; older than 30 days, the date. Future times
+/// read "in 5 min".
+pub fn relative(ms: i64, now_ms: i64) -> String {
+    let d = now_ms - ms;
+    if d.abs() < 60_000 {
+        return "just now".into();
+    }
+    if d > 30 * 86_400_000 {
+        return utc(ms)[..10].to_string();
+    }
+    let whole = |ms: i64| match ms.abs() / 60_000 {
+        m if m < 60 => format!("{m} min"),
+        m if m < 1440 => format!("{} h", m / 60),
+        m => format!("{} d", m / 1440),
+    };
+    if d > 0 {
+        format!("{} ago", whole(d))
+    } else {
+        format!("in {}", whole(d))
+    }
+}
+
 /// A duration for people: "45 min", "3 h 20 min", "2 d 4 h" (never negative; under a minute
 /// reads "under a minute").
 pub fn span(ms: i64) -> String {
@@ -90,6 +118,19 @@ pub fn span(ms: i64) -> String {
 #[cfg(test)]
 mod span_tests {
     use super::span;
+
+    #[test]
+    fn relative_times_and_iso() {
+        use super::{iso, relative};
+        let now = 1_795_773_600_000; // 2026-11-27 10:00 UTC
+        assert_eq!(iso(now), "2026-11-27T10:00:00Z");
+        assert_eq!(relative(now - 30_000, now), "just now");
+        assert_eq!(relative(now - 5 * 60_000, now), "5 min ago");
+        assert_eq!(relative(now - 3 * 3_600_000 - 1, now), "3 h ago");
+        assert_eq!(relative(now - 49 * 3_600_000, now), "2 d ago");
+        assert_eq!(relative(now + 10 * 60_000, now), "in 10 min");
+        assert_eq!(relative(now - 40 * 86_400_000, now), "2026-10-18");
+    }
 
     #[test]
     fn spans_read_naturally() {

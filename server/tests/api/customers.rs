@@ -15,6 +15,8 @@ both_backends!(
     the_customer_page_shows_billing_and_what_the_viewer_may_do,
     the_customer_list_searches_filters_and_pages,
     the_timeline_merges_billing_staff_actions_and_dead_jobs,
+    the_timeline_pages_by_cursor_and_filters_by_source,
+    search_finds_a_customer_by_crm_contact_and_ticket_number,
 );
 
 const SECRET: &str = "whsec_customer_tests_00000000001";
@@ -124,7 +126,18 @@ async fn the_customer_page_shows_billing_and_what_the_viewer_may_do(backend: Bac
         v["lifetime_paid"],
         json!([{ "amount": 2000, "currency": "usd" }])
     );
-    let kinds: Vec<&str> = v["timeline"]
+    let sub = &v["subscriptions"][0];
+    assert_eq!(
+        (sub["interval"].as_str(), sub["quantity"].as_i64()),
+        (Some("month"), Some(1))
+    );
+    assert!(sub["price"]["amount"].as_i64().unwrap() > 0);
+    assert_eq!(
+        v["mrr"],
+        json!([sub["price"]]),
+        "one monthly active subscription"
+    );
+    let kinds: Vec<&str> = v["timeline"]["entries"]
         .as_array()
         .unwrap()
         .iter()
@@ -282,7 +295,7 @@ async fn the_timeline_merges_billing_staff_actions_and_dead_jobs(backend: Backen
 
     let (client, _) = app.sign_in(Role::Viewer).await;
     let (_, v) = app.call_fn(&client, "customer_view", &[("id", &ada)]).await;
-    let timeline = v["timeline"].as_array().unwrap();
+    let timeline = v["timeline"]["entries"].as_array().unwrap();
     assert_eq!(timeline[0]["source"], "job", "newest first: {timeline:?}");
     assert!(timeline[0]["summary"]
         .as_str()
@@ -296,4 +309,136 @@ async fn the_timeline_merges_billing_staff_actions_and_dead_jobs(backend: Backen
         .map(|e| e["at_ms"].as_i64().unwrap())
         .collect();
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "{times:?}");
+}
+
+async fn the_timeline_pages_by_cursor_and_filters_by_source(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let ada = seed_ada(&app).await;
+    // 130 CRM entries, several sharing a timestamp (the cursor must still not skip or repeat),
+    // and three staff actions.
+    let base = 1_790_000_000_000i64;
+    let mut tx = app.state.db.begin().await.unwrap();
+    for i in 0..130i64 {
+        sqlx::query(
+            "INSERT INTO customer_events (id, customer_id, at, source, kind, summary, created_at) \
+             VALUES ($1, $2, $3, 'crm', 'crm.updated', $4, $3)",
+        )
+        .bind(format!("tl_bulk_{i:03}"))
+        .bind(&ada)
+        .bind(base + (i / 3) * 1000)
+        .bind(format!("entry {i}"))
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    let staff = Actor::Staff {
+        id: "stf_y".into(),
+        email: "sam@example.com".into(),
+        role: Role::Billing,
+    };
+    let meta = app::server::actor::RequestMeta::default();
+    for _ in 0..3 {
+        let entry = audit::NewEntry::new(&staff, &meta, "crm.pushed", Outcome::Ok).customer(&ada);
+        audit::append(&mut tx, entry, base).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let (client, _) = app.sign_in(Role::Viewer).await;
+    let (status, v) = app
+        .call_fn(&client, "customer_view", &[("id", &ada), ("source", "crm")])
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let mut seen: Vec<String> = Vec::new();
+    let mut page = v["timeline"].clone();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        for e in page["entries"].as_array().unwrap() {
+            assert_eq!(e["source"], "crm");
+            seen.push(e["id"].as_str().unwrap().to_string());
+        }
+        let Some(cursor) = page["next_cursor"].as_str().map(str::to_string) else {
+            break;
+        };
+        let (status, next) = app
+            .call_fn(
+                &client,
+                "customer_timeline",
+                &[("id", &ada), ("source", "crm"), ("cursor", &cursor)],
+            )
+            .await;
+        assert_eq!(status, 200, "{next}");
+        page = next;
+    }
+    assert_eq!(pages, 3, "50 + 50 + 30");
+    let mut expected: Vec<String> = (0..130).map(|i| format!("tl_bulk_{i:03}")).collect();
+    expected.reverse();
+    assert_eq!(seen, expected, "every entry once, newest first, ties by id");
+
+    let (_, staff_only) = app
+        .call_fn(
+            &client,
+            "customer_timeline",
+            &[("id", &ada), ("source", "staff")],
+        )
+        .await;
+    let entries = staff_only["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3);
+    assert!(entries
+        .iter()
+        .all(|e| e["summary"] == "sam@example.com: crm.pushed"));
+    let (status, _) = app
+        .call_fn(
+            &client,
+            "customer_timeline",
+            &[("id", &ada), ("source", "sales")],
+        )
+        .await;
+    assert_eq!(status, 422);
+    let html = app
+        .html(&client, &format!("/customers/{ada}?tl=staff"))
+        .await;
+    assert!(html.contains("sam@example.com: crm.pushed"));
+    assert!(
+        !html.contains("entry 129"),
+        "the filter applies to the first page"
+    );
+    assert!(
+        html.contains("datetime=\"2026-"),
+        "entries carry their exact time"
+    );
+}
+
+async fn search_finds_a_customer_by_crm_contact_and_ticket_number(backend: Backend) {
+    let Some(app) = app(backend).await else {
+        return;
+    };
+    let ada = seed_ada(&app).await;
+    sqlx::query("UPDATE customers SET crm_contact_id = '9001' WHERE id = $1")
+        .bind(&ada)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let key = crate::tickets_intake::new_key(&app, "Product").await;
+    let body = json!({ "email": "ada@example.com", "subject": "Hi", "message": "Hello" });
+    let ticket = crate::tickets_intake::post(&app, Some(&key), &body.to_string(), None).await;
+    assert_eq!(ticket.body["customer_id"], json!(ada), "{}", ticket.body);
+    let (client, _) = app.sign_in(Role::Viewer).await;
+    for q in ["9001", "#1001", "1001", "ada@", "cus_Ada"] {
+        let (status, page) = app.call_fn(&client, "customer_list", &[("q", q)]).await;
+        assert_eq!(status, 200);
+        let ids: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [ada.as_str()], "{q}");
+    }
+    for q in ["#1002", "9002", "bob@"] {
+        let (_, page) = app.call_fn(&client, "customer_list", &[("q", q)]).await;
+        assert!(page["items"].as_array().unwrap().is_empty(), "{q}");
+    }
 }

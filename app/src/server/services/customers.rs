@@ -12,8 +12,6 @@ use crate::server::stripe::refunds;
 use sqlx::{any::AnyRow, Row};
 
 pub const PAGE_SIZE: i64 = 50;
-/// How much history the page shows at first; older entries are one click away (issue 8).
-const TIMELINE_LIMIT: i64 = 100;
 const RECENT_LIMIT: i64 = 25;
 
 const SUMMARY: &str = "c.id, c.name, c.email, c.product_user_id, c.account_state, c.updated_at";
@@ -44,16 +42,21 @@ pub async fn list(db: &Db, filter: &CustomerFilter) -> Result<CustomerPage, sqlx
     let mut q = ListQuery::new(format!("SELECT {SUMMARY} FROM customers c WHERE 1 = 1"));
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let pattern = prefix_pattern(&text.to_lowercase());
+        // "#1001" or "1001" may be a ticket number; anything else matches no ticket.
+        let ticket = text.trim_start_matches('#').parse::<i64>().unwrap_or(-1);
         q.and(
-            " AND (c.id = ? OR c.product_user_id = ? OR c.email_normalized LIKE ? ESCAPE '\\' \
-             OR LOWER(c.name) LIKE ? ESCAPE '\\' \
-             OR c.id IN (SELECT customer_id FROM stripe_customers WHERE id = ?))",
+            " AND (c.id = ? OR c.product_user_id = ? OR c.crm_contact_id = ? \
+             OR c.email_normalized LIKE ? ESCAPE '\\' OR LOWER(c.name) LIKE ? ESCAPE '\\' \
+             OR c.id IN (SELECT customer_id FROM stripe_customers WHERE id = ?) \
+             OR c.id IN (SELECT customer_id FROM tickets WHERE number = ?))",
             [
+                text.into(),
                 text.into(),
                 text.into(),
                 pattern.clone().into(),
                 pattern.into(),
                 text.into(),
+                ticket.into(),
             ],
         );
     }
@@ -83,6 +86,8 @@ pub async fn view(
     db: &Db,
     config: &crate::server::Config,
     id: &str,
+    timeline_source: Option<&'static str>,
+    now_ms: i64,
 ) -> Result<Option<CustomerView>, sqlx::Error> {
     let Some(row) = sqlx::query(&format!(
         "SELECT {SUMMARY} FROM customers c WHERE c.id = $1"
@@ -225,14 +230,38 @@ pub async fn view(
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
 
+    // MRR per currency from the subscriptions being paid for (or owed).
+    let mut mrr: Vec<Money> = Vec::new();
+    for sub in subscriptions
+        .iter()
+        .filter(|s| crate::domain::billing::MRR_STATUSES.contains(&s.status.as_str()))
+    {
+        let (Some(price), Some(interval)) = (&sub.price, &sub.interval) else {
+            continue;
+        };
+        let Some(monthly) = crate::domain::billing::monthly_minor(
+            price.amount,
+            sub.quantity.unwrap_or(1),
+            interval,
+        ) else {
+            continue;
+        };
+        match mrr.iter_mut().find(|m| m.currency == price.currency) {
+            Some(m) => m.amount += monthly,
+            None => mrr.push(Money::new(monthly, price.currency.clone())),
+        }
+    }
+
     Ok(Some(CustomerView {
+        mrr,
         customer,
         stripe,
         subscriptions,
         invoices,
         charges,
         refunds: refunds::list(db, None, Some(id)).await?,
-        timeline: timeline::read(db, id, TIMELINE_LIMIT).await?,
+        timeline: timeline::page(db, id, timeline_source, None, timeline::PAGE_SIZE, now_ms)
+            .await?,
         lifetime_paid,
         actions: CustomerActions::default(),
         crm: crate::server::crm::panel::panel(db, config, id).await?,

@@ -4,6 +4,7 @@ mod crm_panel;
 mod refund_form;
 mod refund_requests;
 mod status_panel;
+mod timeline;
 
 pub use backfill_panel::BackfillPanel;
 pub use confirm_button::ConfirmButton;
@@ -11,3 +12,4 @@ pub use crm_panel::CrmPanelCard;
 pub use refund_form::RefundForm;
 pub use refund_requests::RefundRequests;
 pub use status_panel::StatusPanel;
+pub use timeline::CustomerTimeline;

@@ -3,18 +3,20 @@ use crate::api::{
     error_text, get_current_user, get_customer_view, DecideRefund, PushToCrm, RequestRefund,
     ResyncCustomer,
 };
-use crate::domain::{time_fmt, ChargeView, CustomerView, Money, TimelineEntry};
-use crate::ui::components::{CrmPanelCard, RefundForm, RefundRequests};
+use crate::domain::{time_fmt, ChargeView, CustomerView, Money};
+use crate::ui::components::{CrmPanelCard, CustomerTimeline, RefundForm, RefundRequests};
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 /// One customer: who they are in each system, their billing as Stripe last told us, refunds,
 /// and everything that happened to them, newest first. Actions follow the viewer's role.
 #[component]
 pub fn CustomerPage() -> impl IntoView {
     let params = use_params_map();
+    let query = use_query_map();
     let id = move || params.read().get("id").unwrap_or_default();
+    let source = move || query.read().get("tl").filter(|s| !s.is_empty());
     let resync = ServerAction::<ResyncCustomer>::new();
     let request = ServerAction::<RequestRefund>::new();
     let decide = ServerAction::<DecideRefund>::new();
@@ -24,13 +26,14 @@ pub fn CustomerPage() -> impl IntoView {
         move || {
             (
                 id(),
+                source(),
                 resync.version().get(),
                 request.version().get(),
                 decide.version().get(),
                 push.version().get(),
             )
         },
-        |(id, ..)| get_customer_view(id),
+        |(id, source, ..)| get_customer_view(id, source),
     );
     let me = Resource::new(|| (), |_| get_current_user());
     // A request that went through closes the form; a refused one keeps it open with the reason.
@@ -145,6 +148,55 @@ fn CustomerBody(
             .collect::<Vec<_>>()
             .join(" + ")
     };
+    let now = v.timeline.now_ms;
+    let mrr = if v.mrr.is_empty() {
+        "—".to_string()
+    } else {
+        v.mrr
+            .iter()
+            .map(Money::display)
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    let last_payment = v.charges.first().map(|ch| {
+        let status = ch.status.clone().unwrap_or_else(|| "unknown".into());
+        let tone = match status.as_str() {
+            "succeeded" => "ok",
+            "failed" => "fail",
+            _ => "neutral",
+        };
+        let at = ch
+            .created_ms
+            .map(|t| time_fmt::relative(t, now))
+            .unwrap_or_default();
+        (ch.amount.display(), status, tone, at)
+    });
+    let open_tickets = match v
+        .tickets
+        .iter()
+        .filter(|t| t.status != crate::domain::TicketStatus::Solved)
+        .count()
+    {
+        0 => "No open tickets".to_string(),
+        1 => "1 open ticket".to_string(),
+        n => format!("{n} open tickets"),
+    };
+    let crm_health = v.crm.health();
+    let crm_line = if !v.crm.enabled {
+        "No CRM configured".to_string()
+    } else {
+        let stage = v
+            .crm
+            .lifecycle_stage
+            .clone()
+            .unwrap_or_else(|| "no stage".into());
+        let synced = v
+            .crm
+            .synced_at_ms
+            .map(|t| format!("synced {}", time_fmt::relative(t, now)))
+            .unwrap_or_else(|| "never synced".into());
+        format!("{stage} · {synced}")
+    };
     let resync_form = v.actions.can_resync.then(|| {
         let id = c.id.clone();
         view! {
@@ -174,8 +226,28 @@ fn CustomerBody(
                 <p class="kpi-text">{plan.unwrap_or_else(|| "No subscription".into())}</p>
             </div>
             <div class="card kpi">
-                <p class="kpi-label">"Lifetime paid"</p>
-                <p class="kpi-text">{lifetime}</p>
+                <p class="kpi-label">"MRR"</p>
+                <p class="kpi-text">{mrr}</p>
+                <p class="muted small">"Lifetime paid " {lifetime}</p>
+            </div>
+            <div class="card kpi">
+                <p class="kpi-label">"Last payment"</p>
+                {match last_payment {
+                    Some((amount, status, tone, at)) => view! {
+                        <p class="kpi-text">{amount}" " <span class=format!("badge status-{tone}")>{status}</span></p>
+                        <p class="muted small">{at}</p>
+                    }.into_any(),
+                    None => view! { <p class="kpi-text">"None yet"</p> }.into_any(),
+                }}
+            </div>
+            <div class="card kpi">
+                <p class="kpi-label">"Support"</p>
+                <p class="kpi-text"><a href="#tickets-title">{open_tickets}</a></p>
+            </div>
+            <div class="card kpi">
+                <p class="kpi-label">"CRM"</p>
+                <p class="kpi-text"><span class=format!("badge status-{}", crm_health.1)>{crm_health.0}</span></p>
+                <p class="muted small">{crm_line}</p>
             </div>
             <div class="card kpi">
                 <p class="kpi-label">"Identities"</p>
@@ -188,6 +260,10 @@ fn CustomerBody(
                             {s.deleted.then_some(" (deleted in Stripe)")}
                         </li>
                     }).collect_view()}
+                    {v.crm.contact_id.clone().map(|id| match v.crm.contact_url.clone() {
+                        Some(url) => view! { <li><a href=url target="_blank" rel="noopener noreferrer">"CRM contact " <code>{id}</code></a></li> }.into_any(),
+                        None => view! { <li>"CRM contact " <code>{id}</code></li> }.into_any(),
+                    })}
                 </ul>
             </div>
         </section>
@@ -304,7 +380,7 @@ fn CustomerBody(
         <CustomerTickets tickets=v.tickets />
         <section class="card section" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
-            <Timeline entries=v.timeline />
+            <CustomerTimeline customer_id=c.id.clone() first=v.timeline />
         </section>
     }
 }
@@ -328,26 +404,4 @@ fn CustomerTickets(tickets: Vec<crate::domain::TicketSummary>) -> impl IntoView 
             }}
         </section>
     }
-}
-
-#[component]
-fn Timeline(entries: Vec<TimelineEntry>) -> impl IntoView {
-    if entries.is_empty() {
-        return view! { <p class="muted">"Nothing has happened to this customer yet."</p> }
-            .into_any();
-    }
-    view! {
-        <ol class="timeline">
-            {entries.into_iter().map(|e| view! {
-                <li class=format!("timeline-item source-{}", e.source)>
-                    <span class="badge">{e.source.clone()}</span>
-                    <div>
-                        <p class="timeline-summary">{e.summary}{e.amount.map(|a| format!(" · {}", a.display()))}</p>
-                        <p class="muted small"><time>{time_fmt::utc(e.at_ms)}</time>" · " <code>{e.kind}</code></p>
-                    </div>
-                </li>
-            }).collect_view()}
-        </ol>
-    }
-    .into_any()
 }
