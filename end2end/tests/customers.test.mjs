@@ -125,13 +125,13 @@ test('the customer list is searchable and readable at phone width', { skip: noSt
   const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await signIn(page, ADMIN, '/customers');
   await page.getByRole('heading', { name: 'Customers', level: 1 }).waitFor();
-  await page.getByLabel('Search').fill('grace@e2e');
+  await page.getByLabel('Search', { exact: true }).fill('grace@e2e');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.waitForURL((u) => u.search.includes('q=grace'));
   await page.getByRole('link', { name: 'Grace Hopper' }).waitFor();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no sideways scrolling at phone width (${overflow}px)`);
-  await page.getByLabel('Search').fill('nobody-like-this@');
+  await page.getByLabel('Search', { exact: true }).fill('nobody-like-this@');
   await page.getByRole('button', { name: 'Search' }).click();
   await page.getByRole('heading', { name: 'No customer matches' }).waitFor();
   await screenshot(page, 'customers-phone');

@@ -77,6 +77,35 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     // Keyed on the path so signing in or out (a navigation) refreshes the chrome.
     let user = Resource::new(move || location.pathname.get(), |_| get_current_user());
     let logout = ServerAction::<Logout>::new();
+    // "/" jumps to search (the page's own search box if it has one), unless typing somewhere.
+    Effect::new(move |_| {
+        let handle = window_event_listener(leptos::ev::keydown, |ev| {
+            use leptos::wasm_bindgen::JsCast;
+            if ev.key() != "/" || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+                return;
+            }
+            let typing = ev
+                .target()
+                .and_then(|t| t.dyn_into::<leptos::web_sys::Element>().ok())
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                        || el.has_attribute("contenteditable")
+                });
+            if typing {
+                return;
+            }
+            let doc = document();
+            let target = doc
+                .get_element_by_id("c-q")
+                .or_else(|| doc.get_element_by_id("global-q"))
+                .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+            if let Some(input) = target {
+                ev.prevent_default();
+                let _ = input.focus();
+            }
+        });
+        on_cleanup(move || handle.remove());
+    });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <div class="app">
@@ -85,6 +114,15 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     <span class="brand-mark" aria-hidden="true">"L"</span>
                     <span class="brand-name">"Ledgerline"</span>
                 </a>
+                <Suspense fallback=|| ()>
+                    {move || user.get().and_then(|r| r.ok()).flatten().map(|_| view! {
+                        <form class="global-search" role="search" method="get" action="/customers">
+                            <label class="visually-hidden" for="global-q">"Search customers"</label>
+                            <input id="global-q" name="q" type="search" autocomplete="off" aria-keyshortcuts="/"
+                                placeholder="Search email, name, any id, #ticket  ( / )" />
+                        </form>
+                    })}
+                </Suspense>
                 <div class="topbar-right">
                     <Suspense fallback=|| ()>
                         {move || info.get().and_then(|r| r.ok()).map(|i| {

@@ -14,18 +14,44 @@ pub fn CustomersPage() -> impl IntoView {
         move || (param("q"), param("state"), param("cursor")),
         |(q, s, c)| get_customer_list(q, s, c),
     );
+    // Results as you type: the URL follows the box 250 ms after the last keystroke, so the list,
+    // the back button and a shared link all agree.
+    let navigate = leptos_router::hooks::use_navigate();
+    let typed = StoredValue::new(0u64);
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        let n = typed.get_value() + 1;
+        typed.set_value(n);
+        let (navigate, state) = (navigate.clone(), param("state"));
+        set_timeout(
+            move || {
+                if typed.get_value() == n {
+                    let q = Some(value).filter(|v| !v.trim().is_empty());
+                    let href = with_query("/customers", [("q", q), ("state", state)]);
+                    let replace = leptos_router::NavigateOptions {
+                        replace: true,
+                        ..Default::default()
+                    };
+                    navigate(&href, replace);
+                }
+            },
+            std::time::Duration::from_millis(250),
+        );
+    };
     view! {
         <Title text="Customers" />
         <div class="page-header">
             <h1>"Customers"</h1>
-            <p class="muted">"One record per customer, linking everything billing knows about them. Search by email, name or any id."</p>
+            <p class="muted">"One record per customer, linking everything billing knows about them. Search by email, name, any id or a ticket number."</p>
         </div>
         <form class="filters card" method="get" action="/customers" role="search" aria-label="Find customers">
             <div class="field">
                 <label for="c-q">"Search"</label>
                 <input id="c-q" name="q" type="search" autocomplete="off"
-                    placeholder="Email or name (start), or an exact id: cust_…, cus_…, user id"
+                    placeholder="Email or name (start), an exact id (cust_…, cus_…, user, CRM) or #ticket"
+                    aria-describedby="c-q-help" on:input=on_input
                     prop:value=move || param("q").unwrap_or_default() />
+                <p id="c-q-help" class="muted small">"Results update as you type. Press / anywhere to search."</p>
             </div>
             <div class="field">
                 <label for="c-state">"Account state"</label>
