@@ -46,7 +46,7 @@ pub use staff::{
     set_staff_active, ChangePassword, ChangeStaffRole, ForceStaffReset, InviteStaff, RedeemLink,
     SetStaffActive,
 };
-pub use system::{get_instance_info, get_system_status};
+pub use system::{get_instance_info, get_overview, get_system_status};
 pub use tickets::{
     add_ticket_message, assign_ticket, get_ticket_detail, get_ticket_list, set_ticket_status,
     AddTicketMessage, AssignTicket, GetTicketDetail, GetTicketList, SetTicketStatus,

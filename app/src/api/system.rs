@@ -19,3 +19,13 @@ pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
     let state = crate::api::server_context::<AppState>()?;
     Ok(health::readiness(&state.db, state.config.queue_lag_warn).await)
 }
+
+/// The home page's KPIs, charts and attention list.
+#[server(prefix = "/api/fn", endpoint = "overview")]
+pub async fn get_overview() -> Result<crate::domain::OverviewData, ServerFnError> {
+    let state = crate::api::server_context::<crate::server::AppState>()?;
+    let now = chrono::Utc::now().timestamp_millis();
+    crate::server::services::overview::overview(&state.db, now)
+        .await
+        .map_err(|e| crate::api::ctx::internal("overview", e))
+}

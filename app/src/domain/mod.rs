@@ -11,6 +11,7 @@ pub mod email;
 pub mod health;
 pub mod jobs;
 pub mod money;
+pub mod overview;
 pub mod refunds;
 pub mod tickets;
 pub mod time_fmt;
@@ -32,6 +33,7 @@ pub use email::Email;
 pub use health::{Check, CheckStatus, Readiness};
 pub use jobs::{JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary};
 pub use money::{Money, MoneyError};
+pub use overview::{AttentionGroup, AttentionItem, AttentionKind, OverviewData, Point};
 pub use refunds::{RefundRequestView, RefundStatus, REFUND_REASONS};
 pub use tickets::{
     Assignee, Category, Priority, Queue, QueueCount, Snapshot, TicketDetail, TicketFilter,

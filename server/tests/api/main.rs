@@ -17,6 +17,7 @@ mod jobs;
 mod jobs_admin;
 mod localstripe;
 mod login;
+mod overview;
 mod pages;
 mod refunds;
 mod sessions;

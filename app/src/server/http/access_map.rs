@@ -24,6 +24,10 @@ pub const ROUTES: &[(&str, Access)] = &[
     ("/api/fn/logout", Access::SignedIn),
     ("/api/fn/system_status", Access::SignedIn),
     (
+        "/api/fn/overview",
+        Access::Requires(Permission::CustomerRead),
+    ),
+    (
         "/api/fn/audit_page",
         Access::Requires(Permission::AuditRead),
     ),

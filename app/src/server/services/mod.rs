@@ -8,5 +8,6 @@ pub mod customers;
 pub mod doctor;
 pub mod health;
 pub mod meta;
+pub mod overview;
 pub mod staff;
 pub mod timeline;

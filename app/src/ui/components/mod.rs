@@ -1,4 +1,5 @@
 mod backfill_panel;
+mod charts;
 mod confirm_button;
 mod crm_panel;
 mod refund_form;
@@ -7,6 +8,7 @@ mod status_panel;
 mod timeline;
 
 pub use backfill_panel::BackfillPanel;
+pub use charts::{BarChart, LineChart};
 pub use confirm_button::ConfirmButton;
 pub use crm_panel::CrmPanelCard;
 pub use refund_form::RefundForm;
