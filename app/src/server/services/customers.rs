@@ -5,7 +5,7 @@ use crate::domain::{
     AccountState, ChargeView, CustomerActions, CustomerFilter, CustomerPage, CustomerSummary,
     CustomerView, InvoiceView, Money, StripeIdentity, SubscriptionView,
 };
-use crate::server::db::keyset::{next_cursor, ListQuery};
+use crate::server::db::keyset::{next_cursor, Bind, ListQuery};
 use crate::server::db::Db;
 use crate::server::services::timeline;
 use crate::server::stripe::refunds;
@@ -41,24 +41,42 @@ fn prefix_pattern(q: &str) -> String {
 pub async fn list(db: &Db, filter: &CustomerFilter) -> Result<CustomerPage, sqlx::Error> {
     let mut q = ListQuery::new(format!("SELECT {SUMMARY} FROM customers c WHERE 1 = 1"));
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-        let pattern = prefix_pattern(&text.to_lowercase());
-        // "#1001" or "1001" may be a ticket number; anything else matches no ticket.
+        // One indexed lookup per kind of match, unioned: an exact id of any system, a ticket
+        // number ("#1001"), or the start of an email or name (two characters or more, narrowed
+        // by the index on the first two — see migration 0012).
+        let lower = text.to_lowercase();
+        let head: String = lower.chars().take(2).collect();
         let ticket = text.trim_start_matches('#').parse::<i64>().unwrap_or(-1);
-        q.and(
-            " AND (c.id = ? OR c.product_user_id = ? OR c.crm_contact_id = ? \
-             OR c.email_normalized LIKE ? ESCAPE '\\' OR LOWER(c.name) LIKE ? ESCAPE '\\' \
-             OR c.id IN (SELECT customer_id FROM stripe_customers WHERE id = ?) \
-             OR c.id IN (SELECT customer_id FROM tickets WHERE number = ?))",
-            [
-                text.into(),
-                text.into(),
-                text.into(),
-                pattern.clone().into(),
-                pattern.into(),
-                text.into(),
-                ticket.into(),
-            ],
+        let mut arms = String::from(
+            "SELECT id FROM customers WHERE id = ? \
+             UNION SELECT id FROM customers WHERE product_user_id = ? \
+             UNION SELECT id FROM customers WHERE crm_contact_id = ? \
+             UNION SELECT customer_id FROM stripe_customers WHERE id = ? \
+             UNION SELECT customer_id FROM tickets WHERE number = ?",
         );
+        let mut binds: Vec<Bind> = vec![
+            text.into(),
+            text.into(),
+            text.into(),
+            text.into(),
+            ticket.into(),
+        ];
+        if head.chars().count() == 2 {
+            let pattern = prefix_pattern(&lower);
+            arms.push_str(
+                " UNION SELECT id FROM customers WHERE substr(email_normalized, 1, 2) = ? \
+                   AND email_normalized LIKE ? ESCAPE '\\' \
+                 UNION SELECT id FROM customers WHERE substr(lower(name), 1, 2) = ? \
+                   AND lower(name) LIKE ? ESCAPE '\\'",
+            );
+            binds.extend([
+                head.clone().into(),
+                pattern.clone().into(),
+                head.into(),
+                pattern.into(),
+            ]);
+        }
+        q.and(&format!(" AND c.id IN ({arms})"), binds);
     }
     if let Some(state) = filter.state {
         q.and(" AND c.account_state = ?", [state.as_str().into()]);
@@ -239,13 +257,12 @@ pub async fn view(
         let (Some(price), Some(interval)) = (&sub.price, &sub.interval) else {
             continue;
         };
-        let Some(monthly) = crate::domain::billing::monthly_minor(
+        let monthly = crate::domain::billing::monthly_minor(
             price.amount,
             sub.quantity.unwrap_or(1),
             interval,
-        ) else {
-            continue;
-        };
+            1,
+        );
         match mrr.iter_mut().find(|m| m.currency == price.currency) {
             Some(m) => m.amount += monthly,
             None => mrr.push(Money::new(monthly, price.currency.clone())),
