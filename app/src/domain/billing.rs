@@ -90,40 +90,38 @@ impl AccountState {
     }
 }
 
-/// What a subscription item brings in per month, in minor units: yearly prices divided by 12,
-/// weekly by 12/52, daily by 12/365 (rounded to the nearest unit).
-pub fn monthly_minor(unit_amount: i64, quantity: i64, interval: &str) -> Option<i64> {
-    let total = unit_amount.checked_mul(quantity.max(1))?;
+/// Monthly recurring revenue of one subscription item in minor units: price × quantity brought
+/// to a month (a year is 1/12, a week 52/12, a day 365/12, each over `interval_count`),
+/// rounded to the unit. Quantity 0 counts as 1; an unknown interval counts as a month.
+pub fn monthly_minor(unit_amount: i64, quantity: i64, interval: &str, interval_count: i64) -> i64 {
+    let total = unit_amount as i128 * quantity.max(1) as i128;
+    let count = interval_count.max(1) as i128;
     let (num, den) = match interval {
-        "month" => (1, 1),
-        "year" => (1, 12),
-        "week" => (52, 12),
-        "day" => (365, 12),
-        _ => return None,
+        "year" => (1, 12 * count),
+        "week" => (52, 12 * count),
+        "day" => (365, 12 * count),
+        _ => (1, count),
     };
-    Some((total * num + den / 2) / den)
+    ((total * num + den / 2) / den) as i64
 }
 
-/// Subscription statuses that count toward MRR: being paid for, or owed (dunning).
+/// Subscription statuses that count toward MRR: being paid for, or owed (dunning). Trials do
+/// not count until they convert.
 pub const MRR_STATUSES: [&str; 3] = ["active", "past_due", "unpaid"];
 
 #[cfg(test)]
 mod mrr_tests {
-    use super::monthly_minor;
+    use super::monthly_minor as monthly;
 
     #[test]
-    fn prices_become_monthly_amounts() {
-        assert_eq!(monthly_minor(2000, 1, "month"), Some(2000));
-        assert_eq!(monthly_minor(2000, 3, "month"), Some(6000));
-        assert_eq!(monthly_minor(12_000, 1, "year"), Some(1000));
-        assert_eq!(monthly_minor(1000, 1, "week"), Some(4333));
-        assert_eq!(monthly_minor(100, 1, "day"), Some(3042));
-        assert_eq!(
-            monthly_minor(100, 0, "month"),
-            Some(100),
-            "no quantity means one"
-        );
-        assert_eq!(monthly_minor(100, 1, "fortnight"), None);
+    fn mrr_brings_every_interval_to_a_month() {
+        assert_eq!(monthly(4900, 1, "month", 1), 4900);
+        assert_eq!(monthly(4900, 3, "month", 1), 14_700);
+        assert_eq!(monthly(120_000, 1, "year", 1), 10_000);
+        assert_eq!(monthly(1000, 1, "week", 1), 4333, "52/12 weeks, rounded");
+        assert_eq!(monthly(100, 1, "day", 1), 3042);
+        assert_eq!(monthly(9000, 1, "month", 3), 3000, "quarterly");
+        assert_eq!(monthly(100, 0, "month", 1), 100, "quantity 0 counts as 1");
     }
 }
 

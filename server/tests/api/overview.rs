@@ -160,6 +160,24 @@ async fn the_overview_adds_up_the_mirror(backend: Backend) {
     assert_eq!(o["dunning_accounts"], 1);
     assert_eq!(o["failed_payments_today"], 1);
     assert_eq!(o["urgent_tickets_open"], 1);
+    // The customer pages' MRR (computed in Rust) adds up to the overview's (computed in SQL).
+    let mut pages = 0;
+    for cus in ["cus_1", "cus_2", "cus_3", "cus_4"] {
+        let id: String =
+            sqlx::query_scalar("SELECT customer_id FROM stripe_customers WHERE id = $1")
+                .bind(cus)
+                .fetch_one(app.state.db.pool())
+                .await
+                .unwrap();
+        let (_, v) = app.call_fn(&viewer, "customer_view", &[("id", &id)]).await;
+        pages += v["mrr"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["amount"].as_i64().unwrap())
+            .sum::<i64>();
+    }
+    assert_eq!(pages, 3300);
     let daily = o["mrr_daily"].as_array().unwrap();
     assert_eq!(daily.len(), 90);
     let value_days_ago = |d: usize| daily[89 - d]["value"].as_i64().unwrap();

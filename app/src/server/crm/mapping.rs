@@ -20,20 +20,6 @@ pub const MAPPED: [&str; 8] = [
     "ledgerline_url",
 ];
 
-/// Monthly recurring revenue in minor units: each live subscription's price × quantity,
-/// brought to a month (a year is 1/12, a week 52/12, a day 365/12), rounded to the unit.
-pub fn monthly(unit_amount: i64, quantity: i64, interval: &str, interval_count: i64) -> i64 {
-    let total = unit_amount as i128 * quantity.max(1) as i128;
-    let count = interval_count.max(1) as i128;
-    let (num, den) = match interval {
-        "year" => (1, 12 * count),
-        "week" => (52, 12 * count),
-        "day" => (365, 12 * count),
-        _ => (1, count),
-    };
-    ((total * num + den / 2) / den) as i64
-}
-
 pub struct Facts {
     pub email: Option<String>,
     pub name: Option<String>,
@@ -47,9 +33,20 @@ pub async fn facts(
     config: &Config,
     customer_id: &str,
 ) -> Result<Option<Facts>, sqlx::Error> {
+    let mut conn = db.pool().acquire().await?;
+    facts_on(&mut conn, config, customer_id).await
+}
+
+/// `facts` on a given connection — inside a transaction it sees that transaction's writes (the
+/// drift panel reads what a re-sync would make of the mirror, then rolls it back).
+pub async fn facts_on(
+    conn: &mut sqlx::AnyConnection,
+    config: &Config,
+    customer_id: &str,
+) -> Result<Option<Facts>, sqlx::Error> {
     let Some(row) = sqlx::query("SELECT name, email, account_state FROM customers WHERE id = $1")
         .bind(customer_id)
-        .fetch_optional(db.pool())
+        .fetch_optional(&mut *conn)
         .await?
     else {
         return Ok(None);
@@ -64,7 +61,7 @@ pub async fn facts(
          WHERE stripe_customer_id IN ({of_customer}) ORDER BY COALESCE(stripe_created, 0) DESC, id DESC"
     ))
     .bind(customer_id)
-    .fetch_all(db.pool())
+    .fetch_all(&mut *conn)
     .await?;
     let live = |s: &str| matches!(s, "active" | "trialing" | "past_due" | "unpaid");
     let mut plan = String::new();
@@ -86,7 +83,10 @@ pub async fn facts(
         ) {
             let interval: Option<String> = s.try_get("billing_interval")?;
             let quantity: Option<i64> = s.try_get("quantity")?;
-            mrr += monthly(
+            if !crate::domain::billing::MRR_STATUSES.contains(&status.as_deref().unwrap_or("")) {
+                continue;
+            }
+            mrr += crate::domain::billing::monthly_minor(
                 amount,
                 quantity.unwrap_or(1),
                 interval.as_deref().unwrap_or("month"),
@@ -100,7 +100,7 @@ pub async fn facts(
          ORDER BY COALESCE(stripe_created, 0) DESC, id DESC LIMIT 1"
     ))
     .bind(customer_id)
-    .fetch_optional(db.pool())
+    .fetch_optional(&mut *conn)
     .await?;
     let stage = config
         .crm_lifecycle
@@ -157,19 +157,4 @@ pub async fn facts(
         state,
         properties: p,
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::monthly;
-
-    #[test]
-    fn mrr_brings_every_interval_to_a_month() {
-        assert_eq!(monthly(4900, 1, "month", 1), 4900);
-        assert_eq!(monthly(4900, 3, "month", 1), 14_700);
-        assert_eq!(monthly(120_000, 1, "year", 1), 10_000);
-        assert_eq!(monthly(1000, 1, "week", 1), 4333, "52/12 weeks, rounded");
-        assert_eq!(monthly(9000, 1, "month", 3), 3000, "quarterly");
-        assert_eq!(monthly(100, 0, "month", 1), 100, "quantity 0 counts as 1");
-    }
 }

@@ -10,7 +10,8 @@ const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
 const ATTENTION_ITEMS: i64 = 5;
 
-/// A subscription's monthly amount in SQL, rounding as `domain::billing::monthly_minor` does.
+/// A subscription's monthly amount in SQL, as `domain::billing::monthly_minor` computes it
+/// (interval count 1; the overview test checks the two agree).
 const MONTHLY: &str = "(CASE billing_interval \
      WHEN 'month' THEN unit_amount * (CASE WHEN quantity IS NULL OR quantity < 1 THEN 1 ELSE quantity END) \
      WHEN 'year' THEN (unit_amount * (CASE WHEN quantity IS NULL OR quantity < 1 THEN 1 ELSE quantity END) + 6) / 12 \
