@@ -78,8 +78,11 @@ pub struct Contact<'a> {
     pub product_user_id: Option<&'a str>,
 }
 
-/// Copies name, email and the product's user id from the Stripe customer where the internal
-/// record has none yet: the first source to tell us wins, later ones never overwrite it.
+/// Copies name and email from the Stripe customer: Stripe is the source of truth for the billing
+/// contact, so a change there (customer.updated, a re-sync) updates the internal record — when it
+/// is the customer's only live Stripe customer. With several, the first to tell us wins (no
+/// flip-flopping between them). The product's user id is an identity key: set once, never
+/// overwritten.
 pub async fn fill_contact(
     tx: &mut Tx,
     customer_id: &str,
@@ -89,19 +92,30 @@ pub async fn fill_contact(
     let normalized = contact
         .email
         .map(crate::server::crm::identity::normalize_email);
-    sqlx::query(
+    let live: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM stripe_customers WHERE customer_id = $1 AND deleted = 0",
+    )
+    .bind(customer_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let sql = if live == 1 {
+        "UPDATE customers SET name = COALESCE($1, name), email = COALESCE($2, email), \
+         email_normalized = COALESCE($3, email_normalized), product_user_id = COALESCE(product_user_id, $4), \
+         updated_at = $5 WHERE id = $6"
+    } else {
         "UPDATE customers SET name = COALESCE(name, $1), email = COALESCE(email, $2), \
          email_normalized = COALESCE(email_normalized, $3), product_user_id = COALESCE(product_user_id, $4), \
-         updated_at = $5 WHERE id = $6",
-    )
-    .bind(contact.name)
-    .bind(contact.email)
-    .bind(normalized)
-    .bind(contact.product_user_id)
-    .bind(now_ms)
-    .bind(customer_id)
-    .execute(&mut **tx)
-    .await?;
+         updated_at = $5 WHERE id = $6"
+    };
+    sqlx::query(sql)
+        .bind(contact.name)
+        .bind(contact.email)
+        .bind(normalized)
+        .bind(contact.product_user_id)
+        .bind(now_ms)
+        .bind(customer_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
