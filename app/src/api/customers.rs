@@ -1,6 +1,6 @@
 //! Customers: the searchable list and one customer's page (customer.read, in the access map).
 
-use crate::domain::{CustomerPage, CustomerView, TimelinePage};
+use crate::domain::{CustomerPage, CustomerView, SystemsComparison, TimelinePage};
 use leptos::prelude::*;
 
 #[server(prefix = "/api/fn", endpoint = "customer_list")]
@@ -92,4 +92,29 @@ pub async fn get_customer_timeline(
     )
     .await
     .map_err(|e| crate::api::ctx::internal("customer timeline", e))
+}
+
+/// The drift panel: each field as the mirror, Stripe (read now) and the CRM have it.
+#[server(prefix = "/api/fn", endpoint = "customer_compare")]
+pub async fn get_customer_compare(id: String) -> Result<SystemsComparison, ServerFnError> {
+    use crate::domain::Permission;
+    let c = crate::api::ctx::ctx().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let config = &c.state.config;
+    let mut view = crate::server::services::compare::compare(
+        &c.state.db,
+        config,
+        c.state.crm.as_ref(),
+        &id,
+        now,
+    )
+    .await
+    .map_err(|e| crate::api::ctx::internal("customer compare", e))?
+    .ok_or_else(|| {
+        crate::api::ctx::refuse(http::StatusCode::NOT_FOUND, "No customer with that id.")
+    })?;
+    let can = |p: Permission| c.actor.role().is_some_and(|r| r.can(p));
+    view.can_resync = can(Permission::BillingSync) && config.stripe_api_key.is_some();
+    view.can_push = can(Permission::CrmSync) && c.state.crm.is_some();
+    Ok(view)
 }

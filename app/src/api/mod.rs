@@ -34,8 +34,8 @@ pub use crm::{
     MergeDuplicates, PushToCrm, ResolveConflict, StartCrmImport,
 };
 pub use customers::{
-    get_customer_list, get_customer_timeline, get_customer_view, GetCustomerList,
-    GetCustomerTimeline, GetCustomerView,
+    get_customer_compare, get_customer_list, get_customer_timeline, get_customer_view,
+    GetCustomerCompare, GetCustomerList, GetCustomerTimeline, GetCustomerView,
 };
 pub use jobs::{
     cancel_job, get_job_counts, get_job_detail, get_job_list, retry_job, CancelJob, GetJobCounts,

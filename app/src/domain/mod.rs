@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod app_env;
 pub mod audit;
 pub mod billing;
+pub mod compare;
 pub mod crm;
 pub mod customers;
 pub mod email;
@@ -22,6 +23,7 @@ pub use api_keys::{ApiKeyView, NewApiKey, Scope};
 pub use app_env::{AppEnv, InstanceInfo};
 pub use audit::{AuditEntry, AuditFilter, AuditPage, Outcome};
 pub use billing::AccountState;
+pub use compare::{FieldComparison, SystemsComparison};
 pub use crm::{
     ConflictView, ContactRef, CrmImportView, CrmPanel, CrmSyncView, DriftRow, DuplicateGroup,
 };

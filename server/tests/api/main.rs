@@ -9,6 +9,7 @@ mod audit;
 mod cli;
 mod crm_admin;
 mod crm_sync;
+mod customer_compare;
 mod customers;
 mod health;
 mod http_basics;

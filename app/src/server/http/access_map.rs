@@ -81,6 +81,10 @@ pub const ROUTES: &[(&str, Access)] = &[
         "/api/fn/customer_timeline",
         Access::Requires(Permission::CustomerRead),
     ),
+    (
+        "/api/fn/customer_compare",
+        Access::Requires(Permission::CustomerRead),
+    ),
     ("/api/fn/crm_push", Access::Requires(Permission::CrmSync)),
     (
         "/api/fn/api_key_list",

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod compare;
 pub mod customers;
 pub mod doctor;
 pub mod health;

@@ -145,7 +145,9 @@ pub async fn customer(
     result
 }
 
-async fn fetch_all(
+/// Everything Stripe holds for these customers: the customers, then their subscriptions,
+/// invoices and charges (up to MAX_PAGES pages each).
+pub async fn fetch_all(
     api: &StripeApi,
     stripe_ids: &[String],
 ) -> Result<Vec<(&'static str, Vec<Value>)>, ApiError> {

@@ -4,7 +4,9 @@ use crate::api::{
     ResyncCustomer,
 };
 use crate::domain::{time_fmt, ChargeView, CustomerView, Money};
-use crate::ui::components::{CrmPanelCard, CustomerTimeline, RefundForm, RefundRequests};
+use crate::ui::components::{
+    CrmPanelCard, CustomerTimeline, DriftPanel, RefundForm, RefundRequests,
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -377,6 +379,7 @@ fn CustomerBody(
             </section>
         })}
         {crm}
+        <DriftPanel customer_id=c.id.clone() resync push />
         <CustomerTickets tickets=v.tickets />
         <section class="card section" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
