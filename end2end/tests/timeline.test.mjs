@@ -70,6 +70,13 @@ test('"/" searches as you type; the timeline filters by source and loads more', 
   assert.match(exact, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, 'the exact UTC time is on hover');
   await screenshot(page, 'customer-timeline');
 
+  // The customer page reads at phone width without sideways scrolling.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `no horizontal scroll at 390 px (${overflow} px)`);
+  await screenshot(page, 'customer-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+
   await page.getByRole('link', { name: 'Staff actions' }).click();
   await page.waitForURL((u) => u.search.includes('tl=staff'));
   await page.getByText('Nothing from this source yet.').waitFor();

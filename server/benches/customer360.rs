@@ -238,6 +238,8 @@ async fn run(label: &'static str, db: Db) {
         ("search: CRM contact id", "hs4242"),
         ("search: ticket number", "#5001"),
         ("search: no match", "zz-nobody"),
+        ("search: one typo (close matches)", "grace.hoper"),
+        ("search: typo, nothing close", "adx.qqqqq"),
     ] {
         let filter = CustomerFilter {
             q: Some(q.to_string()),

@@ -65,6 +65,7 @@ pub async fn get_customer_view(
         can_approve: can(Permission::BillingRefundApprove),
         refund_limit: crate::server::stripe::refunds::limit_for(role, config.refund_limit_billing),
         stripe_configured: config.stripe_api_key.is_some(),
+        can_retry_jobs: can(Permission::JobsRetry),
     };
     view.crm.can_push = view.crm.enabled && can(Permission::CrmSync);
     Ok(view)

@@ -37,6 +37,8 @@ pub struct CustomerFilter {
 pub struct CustomerPage {
     pub items: Vec<CustomerSummary>,
     pub next_cursor: Option<String>,
+    /// Nothing matched exactly; `items` are near misses (one typo in the typed prefix).
+    pub close_matches: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +159,8 @@ pub struct CustomerView {
     pub crm: super::CrmPanel,
     /// The newest tickets from this customer.
     pub tickets: Vec<super::TicketSummary>,
+    /// Jobs for this customer that gave up (newest first, at most 10).
+    pub dead_jobs: Vec<super::JobSummary>,
 }
 
 /// What the viewer may do on the page (the server checks again on every action).
@@ -169,4 +173,5 @@ pub struct CustomerActions {
     pub refund_limit: Option<i64>,
     /// Refunds need STRIPE_API_KEY.
     pub stripe_configured: bool,
+    pub can_retry_jobs: bool,
 }

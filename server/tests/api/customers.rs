@@ -231,7 +231,18 @@ async fn the_customer_list_searches_filters_and_pages(backend: Backend) {
         assert_eq!(status, 200, "{page}");
         assert_eq!(ids(&page), vec![ada.clone()], "search {q:?}");
     }
-    for q in ["%", "_da", "cus_Ad", "lovelace"] {
+    // One typo in a prefix of four or more characters still finds her, marked as a close match.
+    for q in ["ada@exmple", "Ada Lovlace", "adda@ex"] {
+        let (_, page) = list(&app, &client, &[("q", q)]).await;
+        assert_eq!(ids(&page), vec![ada.clone()], "typo {q:?}");
+        assert_eq!(page["close_matches"], true);
+    }
+    let (_, page) = list(&app, &client, &[("q", "ada@ex")]).await;
+    assert_eq!(
+        page["close_matches"], false,
+        "an exact prefix match is not a close match"
+    );
+    for q in ["%", "_da", "cus_Ad", "lovelace", "ada@xxmple"] {
         let (_, page) = list(&app, &client, &[("q", q)]).await;
         assert!(
             ids(&page).is_empty(),
@@ -295,6 +306,18 @@ async fn the_timeline_merges_billing_staff_actions_and_dead_jobs(backend: Backen
 
     let (client, _) = app.sign_in(Role::Viewer).await;
     let (_, v) = app.call_fn(&client, "customer_view", &[("id", &ada)]).await;
+    assert_eq!(
+        v["dead_jobs"][0]["id"],
+        json!(job_id),
+        "the page lists the failed job"
+    );
+    assert_eq!(
+        v["actions"]["can_retry_jobs"], false,
+        "viewers cannot retry"
+    );
+    let (admin, _) = app.sign_in(Role::Admin).await;
+    let (_, as_admin) = app.call_fn(&admin, "customer_view", &[("id", &ada)]).await;
+    assert_eq!(as_admin["actions"]["can_retry_jobs"], true);
     let timeline = v["timeline"]["entries"].as_array().unwrap();
     assert_eq!(timeline[0]["source"], "job", "newest first: {timeline:?}");
     assert!(timeline[0]["summary"]

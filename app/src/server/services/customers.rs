@@ -92,7 +92,77 @@ pub async fn list(db: &Db, filter: &CustomerFilter) -> Result<CustomerPage, sqlx
         .await?;
     let mut items = rows.iter().map(summary).collect::<Result<Vec<_>, _>>()?;
     let next_cursor = next_cursor(&mut items, PAGE_SIZE, |c| (c.updated_at_ms, &c.id));
-    Ok(CustomerPage { items, next_cursor })
+    let typed = filter
+        .q
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_lowercase();
+    if items.is_empty() && filter.cursor.is_none() && typed.chars().count() >= 4 {
+        let close = close_matches(db, &typed, filter.state).await?;
+        return Ok(CustomerPage {
+            close_matches: !close.is_empty(),
+            items: close,
+            next_cursor: None,
+        });
+    }
+    Ok(CustomerPage {
+        items,
+        next_cursor,
+        close_matches: false,
+    })
+}
+
+/// How many customers sharing the first two characters a typo search looks through.
+const TYPO_CANDIDATES: i64 = 5_000;
+
+/// `candidate` starts with something one edit away from `typed` (a wrong, missing or extra
+/// character).
+fn near_prefix(candidate: &str, typed: &str) -> bool {
+    let c: Vec<char> = candidate.chars().collect();
+    let n = typed.chars().count();
+    [n.saturating_sub(1), n, n + 1]
+        .into_iter()
+        .filter(|len| *len <= c.len())
+        .any(|len| strsim::levenshtein(&c[..len].iter().collect::<String>(), typed) <= 1)
+}
+
+/// Typo tolerance where it is cheap: when nothing matched, customers whose email or name starts
+/// one edit away from what was typed, among those sharing its first two characters (indexed).
+async fn close_matches(
+    db: &Db,
+    typed: &str,
+    state: Option<crate::domain::AccountState>,
+) -> Result<Vec<CustomerSummary>, sqlx::Error> {
+    let head: String = typed.chars().take(2).collect();
+    let state_clause = if state.is_some() {
+        " AND c.account_state = $3"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT {SUMMARY} FROM customers c \
+         WHERE (substr(c.email_normalized, 1, 2) = $1 OR substr(lower(c.name), 1, 2) = $1){state_clause} \
+         ORDER BY c.updated_at DESC, c.id DESC LIMIT $2"
+    );
+    let mut q = sqlx::query(&sql).bind(head).bind(TYPO_CANDIDATES);
+    if let Some(s) = state {
+        q = q.bind(s.as_str());
+    }
+    let rows = q.fetch_all(db.pool()).await?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let c = summary(r)?;
+        let email = c.email.as_deref().unwrap_or("").to_lowercase();
+        let name = c.name.as_deref().unwrap_or("").to_lowercase();
+        if near_prefix(&email, typed) || near_prefix(&name, typed) {
+            out.push(c);
+            if out.len() as i64 == PAGE_SIZE {
+                break;
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn money(amount: Option<i64>, currency: &Option<String>) -> Option<Money> {
@@ -283,5 +353,46 @@ pub async fn view(
         actions: CustomerActions::default(),
         crm: crate::server::crm::panel::panel(db, config, id).await?,
         tickets: crate::server::tickets::inbox::for_customer(db, id, 10).await?,
+        dead_jobs: crate::server::jobs::list(
+            db,
+            &crate::domain::JobFilter {
+                status: Some(crate::domain::JobStatus::Dead),
+                customer_id: Some(id.to_string()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await?
+        .jobs,
     }))
+}
+
+#[cfg(test)]
+mod typo_tests {
+    use super::near_prefix;
+
+    #[test]
+    fn one_wrong_missing_or_extra_character_is_forgiven() {
+        assert!(
+            near_prefix("ada.lovelace@example.com", "ada.lovl"),
+            "missing"
+        );
+        assert!(
+            near_prefix("ada.lovelace@example.com", "ada.lovelacee"),
+            "extra"
+        );
+        assert!(
+            near_prefix("ada.lovelace@example.com", "ada.lpvel"),
+            "wrong"
+        );
+        assert!(
+            !near_prefix("ada.lovelace@example.com", "ada.lpvl"),
+            "two edits"
+        );
+        assert!(
+            !near_prefix("ada", "ada.lovelace"),
+            "longer than the candidate"
+        );
+    }
 }

@@ -1,3 +1,4 @@
+use super::ConfirmButton;
 use crate::api::PushToCrm;
 use crate::domain::{time_fmt, CrmPanel};
 use leptos::prelude::*;
@@ -30,9 +31,8 @@ pub fn CrmPanelCard(
             <ActionForm action=push attr:class="row-form">
                 <input type="hidden" name="customer_id" value=customer_id.clone() />
                 <input type="hidden" name="cause" value="manual" />
-                <button class="button secondary" type="submit" disabled=move || push.pending().get()>
-                    {move || if push.pending().get() { "Pushing…" } else { "Push to CRM" }}
-                </button>
+                <ConfirmButton label="Push to CRM" confirm="Push now"
+                    warning="The CRM contact gets Ledgerline's billing fields now.".to_string() />
             </ActionForm>
         }
     });

@@ -1,11 +1,11 @@
 use super::TicketBadges;
 use crate::api::{
     error_text, get_current_user, get_customer_view, DecideRefund, PushToCrm, RequestRefund,
-    ResyncCustomer,
+    ResyncCustomer, RetryJob,
 };
 use crate::domain::{time_fmt, ChargeView, CustomerView, Money};
 use crate::ui::components::{
-    CrmPanelCard, CustomerTimeline, DriftPanel, RefundForm, RefundRequests,
+    ConfirmButton, CrmPanelCard, CustomerTimeline, DriftPanel, RefundForm, RefundRequests,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,6 +23,7 @@ pub fn CustomerPage() -> impl IntoView {
     let request = ServerAction::<RequestRefund>::new();
     let decide = ServerAction::<DecideRefund>::new();
     let push = ServerAction::<PushToCrm>::new();
+    let retry = ServerAction::<RetryJob>::new();
     let refund_for = RwSignal::new(None::<ChargeView>);
     let data = Resource::new(
         move || {
@@ -33,6 +34,7 @@ pub fn CustomerPage() -> impl IntoView {
                 request.version().get(),
                 decide.version().get(),
                 push.version().get(),
+                retry.version().get(),
             )
         },
         |(id, source, ..)| get_customer_view(id, source),
@@ -65,7 +67,11 @@ pub fn CustomerPage() -> impl IntoView {
             out.push(view! { <p class="notice" role="status">{m}</p> }.into_any());
         }
         let pushed = push.value().get();
-        for r in [decided, synced, pushed].into_iter().flatten() {
+        let retried = retry
+            .value()
+            .get()
+            .map(|r| r.map(|j| format!("Job {} queued to run again now.", j.kind)));
+        for r in [decided, synced, pushed, retried].into_iter().flatten() {
             out.push(match r {
                 Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{error_text(&e)}</p> }.into_any(),
@@ -84,7 +90,7 @@ pub fn CustomerPage() -> impl IntoView {
                 }.into_any(),
                 Ok(v) => {
                     let viewer = me.get().and_then(|r| r.ok()).flatten().map(|u| u.email);
-                    view! { <CustomerBody v viewer resync decide push refund_for /> }.into_any()
+                    view! { <CustomerBody v viewer resync decide push retry refund_for /> }.into_any()
                 }
             })}
         </Transition>
@@ -120,6 +126,7 @@ fn CustomerBody(
     resync: ServerAction<ResyncCustomer>,
     decide: ServerAction<DecideRefund>,
     push: ServerAction<PushToCrm>,
+    retry: ServerAction<RetryJob>,
     refund_for: RwSignal<Option<ChargeView>>,
 ) -> impl IntoView {
     let c = v.customer.clone();
@@ -204,9 +211,9 @@ fn CustomerBody(
         view! {
             <ActionForm action=resync attr:class="row-form">
                 <input type="hidden" name="customer_id" value=id />
-                <button class="button secondary" type="submit" disabled=move || resync.pending().get()>
-                    {move || if resync.pending().get() { "Re-syncing…" } else { "Re-sync from Stripe" }}
-                </button>
+                <ConfirmButton label="Re-sync from Stripe" confirm="Re-sync now"
+                    warning="Fetches this customer's subscriptions, invoices and payments from Stripe and updates the mirror (audited).".to_string() />
+                {move || resync.pending().get().then(|| view! { <span class="muted small" role="status">"Re-syncing…"</span> })}
             </ActionForm>
         }
     });
@@ -380,12 +387,47 @@ fn CustomerBody(
         })}
         {crm}
         <DriftPanel customer_id=c.id.clone() resync push />
+        <FailedJobs jobs=v.dead_jobs.clone() can_retry=v.actions.can_retry_jobs retry />
         <CustomerTickets tickets=v.tickets />
         <section class="card section" aria-labelledby="timeline-title">
             <h2 id="timeline-title">"Timeline"</h2>
             <CustomerTimeline customer_id=c.id.clone() first=v.timeline />
         </section>
     }
+}
+
+/// Jobs for this customer that gave up, with why, and Retry for those who may.
+#[component]
+fn FailedJobs(
+    jobs: Vec<crate::domain::JobSummary>,
+    can_retry: bool,
+    retry: ServerAction<RetryJob>,
+) -> impl IntoView {
+    (!jobs.is_empty()).then(|| view! {
+        <section class="card section" aria-labelledby="dead-title">
+            <h2 id="dead-title">"Failed jobs"</h2>
+            <ul class="plain-list">{jobs.into_iter().map(|j| {
+                let form = can_retry.then(|| {
+                    let id = j.id.clone();
+                    view! {
+                        <ActionForm action=retry attr:class="row-form">
+                            <input type="hidden" name="id" value=id />
+                            <ConfirmButton label="Retry" confirm="Retry now"
+                                warning="Runs the job again now; it is idempotent.".to_string() />
+                        </ActionForm>
+                    }
+                });
+                view! {
+                    <li>
+                        <a href=format!("/jobs/{}", crate::ui::url::enc(&j.id))><code>{j.kind.clone()}</code></a>
+                        " gave up after " {j.attempts} " attempts"
+                        <div class="error-text small">{j.last_error.clone().unwrap_or_default()}</div>
+                        {form}
+                    </li>
+                }
+            }).collect_view()}</ul>
+        </section>
+    })
 }
 
 /// The customer's newest tickets, each linking to the inbox page.

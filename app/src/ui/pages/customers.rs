@@ -87,7 +87,11 @@ pub fn CustomersPage() -> impl IntoView {
                     let more = p.next_cursor.map(|c| with_query("/customers", [
                         ("q", param("q")), ("state", param("state")), ("cursor", Some(c)),
                     ]));
+                    let close = p.close_matches.then(|| view! {
+                        <p class="notice" role="status">{format!("No customer starts with “{}”. Close matches:", param("q").unwrap_or_default())}</p>
+                    });
                     view! {
+                        {close}
                         <div class="table-wrap card">
                             <table>
                                 <caption class="visually-hidden">"Customers, most recently changed first"</caption>
