@@ -70,6 +70,7 @@ pub fn LineChart(
             <desc>{desc}</desc>
             <line class="chart-axis" x1="0" x2=W y1=H - PAD_BOTTOM y2=H - PAD_BOTTOM />
             <path class="chart-line" d=path />
+            {(points.len() == 1).then(|| view! { <circle class="chart-dot" cx=format!("{:.1}", W / 2.0) cy=format!("{:.1}", y(points[0].value)) r="4" /> })}
             <text class="chart-label" x="2" y="12">{fmt(max)}</text>
             <text class="chart-label" x="2" y=H - 4.0>{label(first.at_ms)}</text>
             <text class="chart-label" x=W - 2.0 y=H - 4.0 text-anchor="end">{label(last.at_ms)}</text>
@@ -83,6 +84,10 @@ pub fn LineChart(
 pub fn BarChart(title: &'static str, points: Vec<Point>) -> impl IntoView {
     if points.is_empty() {
         return view! { <p class="muted">"No data yet."</p> }.into_any();
+    }
+    if points.iter().all(|p| p.value == 0) {
+        return view! { <p class="muted">{format!("None in the last {} days.", points.len())}</p> }
+            .into_any();
     }
     let (max, k) = scale(&points);
     let slot = W / points.len() as f64;

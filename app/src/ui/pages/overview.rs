@@ -87,7 +87,7 @@ fn Dashboard(d: OverviewData) -> impl IntoView {
             <Kpi label="Active subscriptions" value=d.active_subscriptions.to_string() detail="status active in Stripe".into() href="/customers?state=active".into() />
             <Kpi label="Accounts in dunning" value=d.dunning_accounts.to_string() detail="past due or unpaid".into() href="/customers?state=past_due".into() />
             <Kpi label="Failed payments today" value=d.failed_payments_today.to_string() detail="since 00:00 UTC".into() href="/webhooks?type=charge.failed".into() />
-            <Kpi label="Refunds this week" value=d.refunds_7d_count.to_string() detail=monies(&d.refunds_7d) href="/refunds".into() />
+            <Kpi label="Refunds this week" value=d.refunds_7d_count.to_string() detail=if d.refunds_7d.is_empty() { "nothing refunded".to_string() } else { monies(&d.refunds_7d) } href="/refunds".into() />
             <Kpi label="Urgent billing tickets" value=d.urgent_tickets_open.to_string() detail="waiting for us".into() href="/tickets?queue=billing_urgent".into() />
             <Kpi label="Webhook success (24 h)" value=webhooks detail=format!("{} of {} events", d.webhooks_24h.processed, d.webhooks_24h.considered) href="/webhooks".into() />
             <Kpi label="Jobs" value=format!("{} waiting", d.jobs_waiting) detail=format!("{} dead", d.jobs_dead) href="/jobs?status=dead".into() />

@@ -125,7 +125,14 @@ fn TicketView(
                             }
                         }).collect_view()}
                     </ol>
-                    {d.can_write.then(|| view! { <ReplyForm id=t.id.clone() message /> })}
+                    {d.can_write.then(|| {
+                        let id = t.id.clone();
+                        // Drawn again after each saved message, so the box starts empty.
+                        move || {
+                            message.version().get();
+                            view! { <ReplyForm id=id.clone() message /> }
+                        }
+                    })}
                 </section>
                 <AppContextCard ctx=d.snapshot.app_context.clone() />
             </div>
