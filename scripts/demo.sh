@@ -23,6 +23,11 @@ for role in admin billing support viewer; do
     --name "Demo ${role^}" >/dev/null 2>&1 || true
 done
 
+# A living product from the first run: customers with 18 months of billing history fed through
+# the webhook path, tickets and a few failed jobs (DEMO_CUSTOMERS to change; a second run adds
+# nothing).
+"$BIN" seed-demo --customers "${DEMO_CUSTOMERS:-500}" --seed 1
+
 cat <<MSG
 
   Ledgerline is starting at http://${LEPTOS_SITE_ADDR}

@@ -69,6 +69,14 @@ pub enum Command {
         #[arg(long)]
         restart: bool,
     },
+    /// Fill the database with a deterministic demo history (Stripe events through the webhook
+    /// path, tickets through the intake service). Running it again adds nothing.
+    SeedDemo {
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        customers: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Audit log tools.
     Audit {
         #[command(subcommand)]
@@ -130,6 +138,7 @@ pub fn main() -> ExitCode {
                 stripe_backfill(restart, page_size).await
             }
             Command::CrmImport { restart } => crm_import(restart).await,
+            Command::SeedDemo { customers, seed } => seed_demo(customers as usize, seed).await,
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify().await,
@@ -451,6 +460,33 @@ async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
     let _ = backfill::audit_run(&db, &Actor::System, Err("Stripe kept refusing")).await;
     eprintln!("error: Stripe kept refusing; run again later to resume");
     ExitCode::FAILURE
+}
+
+async fn seed_demo(customers: usize, seed: u64) -> ExitCode {
+    let (config, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let started = std::time::Instant::now();
+    let progress = |line: &str| eprintln!("  {line}");
+    match app::server::demo::seed(&db, &config, customers, seed, &progress).await {
+        Ok(r) => {
+            println!(
+                "Seeded {} customers ({} Stripe events), {} tickets, {} replies, {} failed jobs in {:.0} s",
+                r.customers,
+                r.events,
+                r.tickets,
+                r.replies,
+                r.dead_jobs,
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 async fn crm_import(restart: bool) -> ExitCode {
