@@ -116,53 +116,85 @@ pub async fn list(db: &Db, filter: &CustomerFilter) -> Result<CustomerPage, sqlx
 /// How many customers sharing the first two characters a typo search looks through.
 const TYPO_CANDIDATES: i64 = 5_000;
 
-/// `candidate` starts with something one edit away from `typed` (a wrong, missing or extra
-/// character).
-fn near_prefix(candidate: &str, typed: &str) -> bool {
-    let c: Vec<char> = candidate.chars().collect();
-    let n = typed.chars().count();
+/// `a` and `b` are at most one edit apart (a wrong, missing or extra character). Linear, no
+/// allocation: it runs over thousands of candidates per keystroke.
+fn one_edit(a: &[char], b: &[char]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let same = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if same == short.len() {
+        return true;
+    }
+    if short.len() == long.len() {
+        short[same + 1..] == long[same + 1..]
+    } else {
+        short[same..] == long[same + 1..]
+    }
+}
+
+/// `candidate` starts with something one edit away from `typed`.
+fn near_prefix(candidate: &str, typed: &[char]) -> bool {
+    let c: Vec<char> = candidate.chars().take(typed.len() + 1).collect();
+    let n = typed.len();
     [n.saturating_sub(1), n, n + 1]
         .into_iter()
         .filter(|len| *len <= c.len())
-        .any(|len| strsim::levenshtein(&c[..len].iter().collect::<String>(), typed) <= 1)
+        .any(|len| one_edit(&c[..len], typed))
 }
 
 /// Typo tolerance where it is cheap: when nothing matched, customers whose email or name starts
-/// one edit away from what was typed, among those sharing its first two characters (indexed).
+/// one edit away from what was typed, among those sharing its first two characters. Candidates
+/// come straight from the two first-characters indexes; only the matches are read in full.
 async fn close_matches(
     db: &Db,
     typed: &str,
     state: Option<crate::domain::AccountState>,
 ) -> Result<Vec<CustomerSummary>, sqlx::Error> {
     let head: String = typed.chars().take(2).collect();
-    let state_clause = if state.is_some() {
-        " AND c.account_state = $3"
-    } else {
-        ""
+    let typed: Vec<char> = typed.chars().collect();
+    // One covering-index range scan each (migration 0013): no table lookups.
+    let mut ids: Vec<String> = Vec::new();
+    for sql in [
+        "SELECT id, email_normalized FROM customers WHERE substr(email_normalized, 1, 2) = $1 LIMIT $2",
+        "SELECT id, lower(name) FROM customers WHERE substr(lower(name), 1, 2) = $1 LIMIT $2",
+    ] {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(sql)
+            .bind(&head)
+            .bind(TYPO_CANDIDATES)
+            .fetch_all(db.pool())
+            .await?;
+        ids.extend(
+            rows.into_iter()
+                .filter(|(_, v)| v.as_deref().is_some_and(|v| near_prefix(v, &typed)))
+                .map(|(id, _)| id),
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    ids.truncate(5 * PAGE_SIZE as usize);
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 1)).collect();
+    let state_clause = match state {
+        Some(_) => format!(" AND c.account_state = ${}", ids.len() + 1),
+        None => String::new(),
     };
     let sql = format!(
-        "SELECT {SUMMARY} FROM customers c \
-         WHERE (substr(c.email_normalized, 1, 2) = $1 OR substr(lower(c.name), 1, 2) = $1){state_clause} \
-         ORDER BY c.updated_at DESC, c.id DESC LIMIT $2"
+        "SELECT {SUMMARY} FROM customers c WHERE c.id IN ({}){state_clause} \
+         ORDER BY c.updated_at DESC, c.id DESC LIMIT {PAGE_SIZE}",
+        marks.join(", ")
     );
-    let mut q = sqlx::query(&sql).bind(head).bind(TYPO_CANDIDATES);
+    let mut q = sqlx::query(&sql);
+    for id in &ids {
+        q = q.bind(id);
+    }
     if let Some(s) = state {
         q = q.bind(s.as_str());
     }
-    let rows = q.fetch_all(db.pool()).await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        let c = summary(r)?;
-        let email = c.email.as_deref().unwrap_or("").to_lowercase();
-        let name = c.name.as_deref().unwrap_or("").to_lowercase();
-        if near_prefix(&email, typed) || near_prefix(&name, typed) {
-            out.push(c);
-            if out.len() as i64 == PAGE_SIZE {
-                break;
-            }
-        }
-    }
-    Ok(out)
+    q.fetch_all(db.pool()).await?.iter().map(summary).collect()
 }
 
 fn money(amount: Option<i64>, currency: &Option<String>) -> Option<Money> {
@@ -370,7 +402,24 @@ pub async fn view(
 
 #[cfg(test)]
 mod typo_tests {
-    use super::near_prefix;
+    use super::{near_prefix as near, one_edit};
+
+    fn near_prefix(candidate: &str, typed: &str) -> bool {
+        near(candidate, &typed.chars().collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn one_edit_apart() {
+        let c = |s: &str| s.chars().collect::<Vec<_>>();
+        assert!(one_edit(&c("grace"), &c("grace")));
+        assert!(one_edit(&c("grace"), &c("grice")));
+        assert!(one_edit(&c("grace"), &c("grce")));
+        assert!(one_edit(&c("grce"), &c("grace")));
+        assert!(one_edit(&c("grace"), &c("graces")));
+        assert!(!one_edit(&c("grace"), &c("gricx")));
+        assert!(!one_edit(&c("grace"), &c("gr")));
+        assert!(!one_edit(&c("abc"), &c("bca")));
+    }
 
     #[test]
     fn one_wrong_missing_or_extra_character_is_forgiven() {
