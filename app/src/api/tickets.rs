@@ -29,7 +29,6 @@ fn parsed<T>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 #[server(prefix = "/api/fn", endpoint = "ticket_list")]
 pub async fn get_ticket_list(
     queue: Option<String>,
