@@ -58,6 +58,11 @@ impl AccountState {
         }
     }
 
+    /// Money is owed and Stripe is retrying or has given up: past due or unpaid.
+    pub fn is_dunning(self) -> bool {
+        matches!(self, AccountState::PastDue | AccountState::Unpaid)
+    }
+
     pub fn parse(s: &str) -> Option<AccountState> {
         AccountState::ALL.into_iter().find(|a| a.as_str() == s)
     }

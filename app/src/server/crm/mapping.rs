@@ -130,10 +130,7 @@ pub async fn facts_on(
         },
     );
     p.insert("ledgerline_billing_status".into(), state.as_str().into());
-    p.insert(
-        "ledgerline_dunning".into(),
-        matches!(state, AccountState::PastDue | AccountState::Unpaid).to_string(),
-    );
+    p.insert("ledgerline_dunning".into(), state.is_dunning().to_string());
     let (date, status) = match last {
         Some((at, status)) => (
             at.map(|ms| crate::domain::time_fmt::utc(ms)[..10].to_string())

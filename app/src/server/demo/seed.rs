@@ -476,7 +476,7 @@ pub async fn seed(
         ..Default::default()
     };
     for (n, (user, email, state)) in rows.iter().enumerate() {
-        let dunning = matches!(state.as_str(), "past_due" | "unpaid");
+        let dunning = crate::domain::AccountState::parse(state).is_some_and(|s| s.is_dunning());
         if !(dunning || rng.gen_bool(0.12)) {
             continue;
         }

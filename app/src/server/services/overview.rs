@@ -218,19 +218,41 @@ pub async fn overview(db: &Db, now_ms: i64) -> Result<OverviewData, sqlx::Error>
     Ok(OverviewData {
         now_ms,
         mrr_30d_ago: mrr_at(db, now_ms - 30 * DAY_MS).await?,
-        active_subscriptions: count(db, "SELECT COUNT(*) FROM stripe_subscriptions WHERE status = 'active'", None).await?,
-        dunning_accounts: count(db, "SELECT COUNT(*) FROM customers WHERE account_state IN ('past_due', 'unpaid')", None).await?,
-        failed_payments_today: failed.iter().filter(|(d, _)| d * DAY_MS == today).map(|(_, n)| n).sum(),
+        active_subscriptions: count(
+            db,
+            "SELECT COUNT(*) FROM stripe_subscriptions WHERE status = 'active'",
+            None,
+        )
+        .await?,
+        dunning_accounts: count(
+            db,
+            "SELECT COUNT(*) FROM customers WHERE account_state IN ('past_due', 'unpaid')",
+            None,
+        )
+        .await?,
+        failed_payments_today: failed
+            .iter()
+            .filter(|(d, _)| d * DAY_MS == today)
+            .map(|(_, n)| n)
+            .sum(),
         refunds_7d_count: refunds.iter().map(|r| r.2).sum(),
         refunds_7d: monies(refunds.into_iter().map(|(c, a, _)| (c, a)).collect()),
         urgent_tickets_open: count(
             db,
-            "SELECT COUNT(*) FROM tickets WHERE queue = 'billing_urgent' AND status IN ('received', 'open')",
+            &format!(
+                "SELECT COUNT(*) FROM tickets WHERE queue = 'billing_urgent' AND status IN {}",
+                crate::server::tickets::store::WAITING
+            ),
             None,
         )
         .await?,
         webhooks_24h: webhooks::success_rate(db, now_ms - DAY_MS, now_ms).await?,
-        jobs_waiting: count(db, "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'failed_retrying')", None).await?,
+        jobs_waiting: count(
+            db,
+            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'failed_retrying')",
+            None,
+        )
+        .await?,
         jobs_dead: count(db, "SELECT COUNT(*) FROM jobs WHERE status = 'dead'", None).await?,
         mrr,
         mrr_currency,

@@ -3,7 +3,7 @@
 
 use super::request::TicketRequest;
 use crate::domain::tickets::{BillingEventFact, PaymentFact, Snapshot};
-use crate::domain::Money;
+use crate::domain::{AccountState, Money};
 use crate::server::db::Tx;
 use sqlx::{AnyConnection, Row};
 
@@ -133,7 +133,8 @@ pub async fn snapshot(
         let state: String = r.try_get("account_state")?;
         s.user_id = r.try_get("product_user_id")?;
         s.dunning =
-            matches!(state.as_str(), "past_due" | "unpaid") || r.try_get::<i64, _>("delinquent")? > 0;
+            AccountState::parse(&state).is_some_and(AccountState::is_dunning)
+                || r.try_get::<i64, _>("delinquent")? > 0;
         s.account_state = Some(state);
     }
     if let Some(r) = sqlx::query(&format!(

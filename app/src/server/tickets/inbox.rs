@@ -40,7 +40,7 @@ pub async fn list(
     viewer_id: Option<&str>,
     now_ms: i64,
 ) -> Result<TicketPage, sqlx::Error> {
-    let mut q = ListQuery::new(format!("{} WHERE 1 = 1", store::SUMMARY_SELECT));
+    let mut q = ListQuery::new(format!("{} WHERE 1 = 1", store::select("")));
     if let Some(queue) = filter.queue {
         q.and(" AND t.queue = ?", [queue.as_str().into()]);
     }
@@ -49,7 +49,7 @@ pub async fn list(
             q.and(" AND t.status = ?", [s.as_str().into()]);
         }
         None if filter.open_only => {
-            q.and(" AND t.status IN ('received', 'open')", []);
+            q.and(&format!(" AND t.status IN {}", store::WAITING), []);
         }
         None => {}
     }
@@ -70,7 +70,7 @@ pub async fn list(
     }
     if filter.overdue {
         q.and(
-            " AND t.status IN ('received', 'open') AND t.sla_due_at < ?",
+            &format!(" AND t.status IN {} AND t.sla_due_at < ?", store::WAITING),
             [now_ms.into()],
         );
     }
@@ -98,11 +98,12 @@ pub async fn list(
 
 /// Tickets waiting for us per queue, and how many of them are past due.
 pub async fn queue_counts(db: &Db, now_ms: i64) -> Result<Vec<QueueCount>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query(&format!(
         "SELECT queue, COUNT(*) AS open, \
            CAST(SUM(CASE WHEN sla_due_at < $1 THEN 1 ELSE 0 END) AS BIGINT) AS overdue \
-         FROM tickets WHERE status IN ('received', 'open') GROUP BY queue",
-    )
+         FROM tickets WHERE status IN {} GROUP BY queue",
+        store::WAITING
+    ))
     .bind(now_ms)
     .fetch_all(db.pool())
     .await?;
@@ -132,7 +133,7 @@ pub async fn for_customer(
 ) -> Result<Vec<TicketSummary>, sqlx::Error> {
     sqlx::query(&format!(
         "{} WHERE t.customer_id = $1 ORDER BY t.created_at DESC, t.id DESC LIMIT $2",
-        store::SUMMARY_SELECT
+        store::select("")
     ))
     .bind(customer_id)
     .bind(limit)
@@ -167,10 +168,7 @@ pub async fn detail(
 ) -> Result<Option<TicketDetail>, sqlx::Error> {
     let Some(row) = sqlx::query(&format!(
         "{} WHERE t.id = $1",
-        store::SUMMARY_SELECT.replace(
-            "t.updated_at FROM",
-            "t.updated_at, t.category, t.route_reasons, t.snapshot, t.helpdesk_id FROM"
-        )
+        store::select(", t.category, t.route_reasons, t.snapshot, t.helpdesk_id")
     ))
     .bind(id)
     .fetch_optional(db.pool())

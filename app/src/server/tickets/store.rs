@@ -8,10 +8,19 @@ use sqlx::{any::AnyRow, AnyConnection, Row};
 
 pub const RECEIPT_COLUMNS: &str = "id, number, status, queue, priority, sla_due_at, customer_id";
 
-/// For lists: the ticket, its requester and the assignee's name.
-pub const SUMMARY_SELECT: &str = "SELECT t.id, t.number, t.subject, t.queue, t.priority, t.status, t.customer_id, \
+const SUMMARY_COLUMNS: &str = "t.id, t.number, t.subject, t.queue, t.priority, t.status, t.customer_id, \
      t.requester_name, t.email, t.product_user_id, t.assignee_id, s.name AS assignee, t.sla_due_at, t.created_at, \
-     t.updated_at FROM tickets t LEFT JOIN staff s ON s.id = t.assignee_id";
+     t.updated_at";
+const FROM: &str = "FROM tickets t LEFT JOIN staff s ON s.id = t.assignee_id";
+
+/// What `summary` reads — the ticket, its requester and the assignee's name — plus `extra`
+/// columns (", t.snapshot, …") for the ticket page.
+pub fn select(extra: &str) -> String {
+    format!("SELECT {SUMMARY_COLUMNS}{extra} {FROM}")
+}
+
+/// Statuses still waiting for us (`TicketStatus::is_open`), for SQL.
+pub const WAITING: &str = "('received', 'open')";
 
 fn parse<T>(value: String, f: impl Fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
     f(&value).ok_or_else(|| sqlx::Error::Decode(format!("unexpected value {value:?}").into()))
