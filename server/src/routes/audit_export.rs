@@ -76,8 +76,11 @@ pub async fn export(
             }
         }
     });
-    let stream =
-        futures::stream::once(async { Ok::<_, std::io::Error>(audit::csv_header()) }).chain(rows);
+    // Fused: the compression layer polls once more after the end, which an unfused unfold
+    // answers with a panic (and the browser with a broken download).
+    let stream = futures::stream::once(async { Ok::<_, std::io::Error>(audit::csv_header()) })
+        .chain(rows)
+        .fuse();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -406,6 +406,19 @@ async fn audit_export_streams_csv_and_is_audited(backend: Backend) {
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2, "two sign-ins: {body}");
     assert!(rows.iter().all(|r| &r[5] == "auth.login"));
+    // As a browser asks for it: compressed. The whole body must arrive.
+    let gzipped = admin
+        .get(app.url("/api/audit/export.csv"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let bytes = gzipped
+        .bytes()
+        .await
+        .expect("the compressed export completes");
+    assert!(bytes.len() > 20);
     let exports = audit::list(
         &app.state.db,
         &AuditFilter {
@@ -417,8 +430,11 @@ async fn audit_export_streams_csv_and_is_audited(backend: Backend) {
     )
     .await
     .unwrap();
-    assert_eq!(exports.entries.len(), 1);
-    assert_eq!(exports.entries[0].actor_label, admin_staff.email);
+    assert_eq!(exports.entries.len(), 2, "each export is audited");
+    assert!(exports
+        .entries
+        .iter()
+        .all(|e| e.actor_label == admin_staff.email));
     let bad = admin
         .get(app.url("/api/audit/export.csv?outcome=maybe"))
         .send()
