@@ -86,6 +86,7 @@ pub async fn request_refund(
     amount: String,
     reason: String,
     note: String,
+    #[server(default)] request_key: Option<String>,
 ) -> Result<crate::domain::RefundRequestView, ServerFnError> {
     use crate::server::stripe::refunds;
     let c = crate::api::ctx::ctx().await?;
@@ -101,6 +102,7 @@ pub async fn request_refund(
             amount: &amount,
             reason: &reason,
             note: &note,
+            request_key: request_key.as_deref().filter(|k| !k.is_empty()),
         },
         now,
     )

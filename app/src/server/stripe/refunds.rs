@@ -48,6 +48,27 @@ pub struct NewRefund<'a> {
     pub amount: &'a str,
     pub reason: &'a str,
     pub note: &'a str,
+    /// The form's one-time key: the same key from the same person returns the first request.
+    pub request_key: Option<&'a str>,
+}
+
+fn valid_key(k: &str) -> bool {
+    (8..=64).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+async fn by_key(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    key: Option<&str>,
+) -> Result<Option<String>, sqlx::Error> {
+    let Some(key) = key else { return Ok(None) };
+    sqlx::query_scalar(
+        "SELECT id FROM refund_requests WHERE requested_by = $1 AND request_key = $2",
+    )
+    .bind(actor.id().unwrap_or("system"))
+    .bind(key)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The largest amount this role may refund alone; None = no limit.
@@ -164,6 +185,11 @@ pub async fn request(
     if !api_configured {
         return Err(RefundError::NotConfigured);
     }
+    if new.request_key.is_some_and(|k| !valid_key(k)) {
+        return Err(RefundError::Invalid(
+            "The form's key is not valid; reload the page.".into(),
+        ));
+    }
     if !REFUND_REASONS.contains(&new.reason) {
         return Err(RefundError::Invalid(
             "Pick a reason: requested by customer, duplicate or fraudulent.".into(),
@@ -176,6 +202,11 @@ pub async fn request(
         ));
     }
     let mut tx = db.begin().await?;
+    // A second click (or a resent form) gets the first request back: nothing new is refunded.
+    if let Some(first) = by_key(&mut tx, actor, new.request_key).await? {
+        tx.rollback().await?;
+        return get(db, &first).await;
+    }
     let charge: Option<ChargeFacts> = sqlx::query_as(
         "SELECT amount, amount_refunded, currency, status, stripe_customer_id FROM stripe_charges WHERE id = $1",
     )
@@ -216,9 +247,9 @@ pub async fn request(
         RefundStatus::Approved
     };
     let id = format!("rr_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(
-        "INSERT INTO refund_requests (id, customer_id, charge_id, amount, currency, reason, note, status, requested_by, requested_by_label, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    let inserted = sqlx::query(
+        "INSERT INTO refund_requests (id, customer_id, charge_id, amount, currency, reason, note, status, requested_by, requested_by_label, created_at, updated_at, request_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
     )
     .bind(&id)
     .bind(&customer)
@@ -231,8 +262,21 @@ pub async fn request(
     .bind(actor.id().unwrap_or("system"))
     .bind(actor.label())
     .bind(now)
+    .bind(new.request_key)
     .execute(&mut *tx)
-    .await?;
+    .await;
+    // Two clicks racing on PostgreSQL: the loser meets the unique key and answers with the
+    // winner's request.
+    if let Err(sqlx::Error::Database(e)) = &inserted {
+        if e.is_unique_violation() {
+            tx.rollback().await?;
+            let first = by_key(&mut *db.pool().acquire().await?, actor, new.request_key)
+                .await?
+                .ok_or(RefundError::NotFound)?;
+            return get(db, &first).await;
+        }
+    }
+    inserted?;
     let mut entry = audit::NewEntry::new(actor, meta, "billing.refund.requested", Outcome::Ok)
         .target("refund_request", &id)
         .details(serde_json::json!({

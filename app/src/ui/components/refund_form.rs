@@ -15,6 +15,8 @@ pub fn RefundForm(
     let currency = charge.amount.currency.clone();
     let left = Money::new(charge.refundable, currency.clone());
     let (amount, set_amount) = signal(left.major().replace(',', ""));
+    // One key per opened form: however often it is submitted, one request is made.
+    let request_key = fresh_key();
     let amount_input = NodeRef::<html::Input>::new();
     // Keyboard users land in the form they just opened.
     Effect::new(move |_| {
@@ -47,6 +49,7 @@ pub fn RefundForm(
             {error}
             <ActionForm action=request>
                 <input type="hidden" name="charge_id" value=charge.id.clone() />
+                <input type="hidden" name="request_key" value=request_key />
                 <div class="inline-form">
                     <div class="field">
                         <label for="refund-amount">{format!("Amount ({})", currency.to_uppercase())}</label>
@@ -78,5 +81,19 @@ pub fn RefundForm(
                 </div>
             </ActionForm>
         </section>
+    }
+}
+
+/// A random one-time key for the form (it only ever opens in the browser).
+fn fresh_key() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use leptos::web_sys::js_sys::{Date, Math};
+        let random = (Math::random() * 9_007_199_254_740_991.0) as u64;
+        format!("{:x}-{random:x}", Date::now() as u64)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        String::new()
     }
 }
