@@ -9,6 +9,8 @@ scripts/setup.sh build
 env -u RUSTFLAGS cargo leptos build
 
 export DATABASE_URL=${DATABASE_URL:-sqlite://data/ledgerline.db}
+# Simulated Stripe and CRM (a banner on every page says so); refuses to start with real keys.
+export DEMO_MODE=true
 export LEPTOS_SITE_ADDR=${LEPTOS_SITE_ADDR:-127.0.0.1:3000}
 export LEPTOS_SITE_ROOT=target/site
 BIN=${CARGO_TARGET_DIR:-target}/debug/ledgerline
@@ -30,7 +32,7 @@ done
 
 cat <<MSG
 
-  Ledgerline is starting at http://${LEPTOS_SITE_ADDR}
+  Ledgerline is starting at http://${LEPTOS_SITE_ADDR}  (demo mode: simulated Stripe and CRM)
   Database: ${DATABASE_URL}
 
   Sign in with any of these (password: ${DEMO_PASSWORD}):

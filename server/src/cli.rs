@@ -358,7 +358,7 @@ async fn worker(count: usize) -> ExitCode {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let handles = app::server::jobs::spawn_workers(
         db.clone(),
-        std::sync::Arc::new(app::server::jobs::registry(&config)),
+        std::sync::Arc::new(app::server::jobs::registry(&config, &db)),
         app::server::jobs::WorkerConfig::with_count(count.max(1)),
         stopped,
     );
@@ -480,6 +480,17 @@ async fn seed_demo(customers: usize, seed: u64) -> ExitCode {
                 r.dead_jobs,
                 started.elapsed().as_secs_f64()
             );
+            if config.demo_mode && r.crm_leads + r.planted.drifted > 0 {
+                println!(
+                    "Simulated CRM: {} hand-made leads, {} people entered twice, {} hand edits (drift), {} duplicated contacts, {} refused emails; {} Stripe changes whose webhook never came",
+                    r.crm_leads,
+                    r.crm_ambiguous,
+                    r.planted.drifted,
+                    r.planted.duplicated,
+                    r.planted.refused_emails,
+                    r.planted.missed_webhooks
+                );
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -496,7 +507,7 @@ async fn crm_import(restart: bool) -> ExitCode {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let Some(crm) = app::server::crm::from_config(&config) else {
+    let Some(crm) = app::server::crm::from_config(&config, &db) else {
         eprintln!("error: no CRM is configured (CRM_PROVIDER=hubspot and HUBSPOT_TOKEN)");
         return ExitCode::from(EXIT_CONFIG);
     };

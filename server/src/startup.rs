@@ -56,7 +56,7 @@ impl Application {
         let listener = TcpListener::bind(config.site_addr).await?;
         let state = AppState {
             leptos_options: leptos_options(&config),
-            crm: app::server::crm::from_config(&config),
+            crm: app::server::crm::from_config(&config, &db),
             intake_limiter: Arc::new(app::server::tickets::IntakeLimiter::per_minute(
                 config.intake_rate_per_min,
             )),
@@ -91,7 +91,7 @@ impl Application {
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
         let workers = jobs::spawn_workers(
             self.state.db.clone(),
-            std::sync::Arc::new(jobs::registry(&self.state.config)),
+            std::sync::Arc::new(jobs::registry(&self.state.config, &self.state.db)),
             jobs::WorkerConfig::with_count(self.state.config.worker_count),
             workers_stopped,
         );

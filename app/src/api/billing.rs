@@ -8,7 +8,7 @@ pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnErro
     use crate::api::ctx::{internal, refuse};
     use crate::server::stripe::{api::StripeApi, resync};
     let c = crate::api::ctx::ctx().await?;
-    let api = StripeApi::from_config(&c.state.config);
+    let api = StripeApi::from_config(&c.state.config, &c.state.db);
     let options = crate::server::stripe::mirror::Options::from_config(&c.state.config);
     let (db, actor, meta) = (&c.state.db, &c.actor, &c.meta);
     match resync::customer(db, api.as_ref(), &options, actor, meta, &customer_id).await {
@@ -31,7 +31,7 @@ pub async fn start_backfill() -> Result<String, ServerFnError> {
     use crate::server::stripe::backfill::{self, StartError};
     let c = crate::api::ctx::ctx().await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let configured = c.state.config.stripe_api_key.is_some();
+    let configured = c.state.config.stripe_available();
     match backfill::start(&c.state.db, configured, &c.actor, &c.meta, now).await {
         Ok(job) => Ok(job),
         Err(StartError::Db(e)) => Err(internal("backfill start", e)),
@@ -51,7 +51,7 @@ pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, Server
     let running = crate::server::stripe::backfill::running(&c.state.db)
         .await
         .map_err(err)?;
-    let can_start = c.state.config.stripe_api_key.is_some()
+    let can_start = c.state.config.stripe_available()
         && c.actor
             .role()
             .is_some_and(|r| r.can(Permission::SettingsManage));
@@ -93,7 +93,7 @@ pub async fn request_refund(
     let now = chrono::Utc::now().timestamp_millis();
     refunds::request(
         &c.state.db,
-        c.state.config.stripe_api_key.is_some(),
+        c.state.config.stripe_available(),
         c.state.config.refund_limit_billing,
         &c.actor,
         &c.meta,

@@ -9,6 +9,7 @@ pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
         env: state.config.app_env,
         version: env!("CARGO_PKG_VERSION").to_string(),
         database: state.db.backend().as_str().to_string(),
+        demo: state.config.demo_mode,
     })
 }
 

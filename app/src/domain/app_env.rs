@@ -66,4 +66,6 @@ pub struct InstanceInfo {
     pub env: AppEnv,
     pub version: String,
     pub database: String,
+    /// DEMO_MODE: Stripe and the CRM are simulated; every page says so.
+    pub demo: bool,
 }

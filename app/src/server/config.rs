@@ -177,11 +177,42 @@ pub struct Config {
     pub ticket_routing: crate::domain::tickets::RoutingRules,
     /// The external help desk new tickets are copied to, if any (HELPDESK_PROVIDER=zendesk).
     pub zendesk: Option<ZendeskConfig>,
+    /// DEMO_MODE: Stripe and the CRM are simulated in-process (never with real credentials).
+    pub demo_mode: bool,
 }
 
 impl Config {
     pub fn serves_https(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// Whether Stripe's API can be called: a key, or the demo's simulated Stripe.
+    pub fn stripe_available(&self) -> bool {
+        self.demo_mode || self.stripe_api_key.is_some()
+    }
+}
+
+/// Demo mode swaps in simulated connectors; with real credentials configured it would leave
+/// them unused while staff believe they act on real accounts, so it refuses to start.
+fn check_demo(r: &mut Reader, demo: bool, env: Option<AppEnv>) {
+    if !demo {
+        return;
+    }
+    let mut set: Vec<&str> = ["STRIPE_API_KEY", "HUBSPOT_TOKEN", "ZENDESK_API_TOKEN"]
+        .into_iter()
+        .filter(|var| (r.lookup)(var).is_some_and(|v| !v.trim().is_empty()))
+        .collect();
+    if env == Some(AppEnv::Production) {
+        set.push("APP_ENV=production");
+    }
+    if !set.is_empty() {
+        r.errors.push(ConfigError {
+            var: "DEMO_MODE",
+            expected: format!(
+                "demo mode simulates Stripe and the CRM and refuses to start with live settings; unset {} or DEMO_MODE",
+                set.join(", ")
+            ),
+        });
     }
 }
 
@@ -566,6 +597,14 @@ impl Config {
             crate::domain::tickets::routing::parse_sla,
         );
         let zendesk = read_zendesk(&mut r);
+        let demo_mode = r.parse("DEMO_MODE", "false", |v| {
+            match v.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" | "" => Ok(false),
+                _ => Err(format!("expected true or false, got {}", quoted(v))),
+            }
+        });
+        check_demo(&mut r, demo_mode == Some(true), app_env);
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -601,6 +640,7 @@ impl Config {
                 sla_minutes: sla_minutes.expect("parsed"),
             },
             zendesk,
+            demo_mode: demo_mode.expect("parsed"),
         })
     }
 }
@@ -758,5 +798,44 @@ mod tests {
         let c = config(&[("APP_ENV", "  "), ("STRIPE_API_KEY", "")]).unwrap();
         assert_eq!(c.app_env, AppEnv::Development);
         assert!(c.stripe_api_key.is_none());
+    }
+
+    #[test]
+    fn demo_mode_refuses_real_credentials_without_showing_them() {
+        let c = config(&[
+            ("DEMO_MODE", "true"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_demo_secret_1"),
+        ])
+        .unwrap();
+        assert!(c.demo_mode && c.stripe_available());
+        assert!(!config(&[]).unwrap().stripe_available());
+        let err = config(&[
+            ("DEMO_MODE", "true"),
+            ("STRIPE_API_KEY", "sk_live_abcdefghijklmnop"),
+            ("CRM_PROVIDER", "hubspot"),
+            ("HUBSPOT_TOKEN", "pat-secret-token"),
+        ])
+        .unwrap_err();
+        let demo = err
+            .0
+            .iter()
+            .find(|e| e.var == "DEMO_MODE")
+            .expect("demo refused");
+        assert!(
+            demo.expected.contains("STRIPE_API_KEY, HUBSPOT_TOKEN"),
+            "{}",
+            demo.expected
+        );
+        let shown = format!("{err:?} {err}");
+        assert!(!shown.contains("abcdefghijklmnop") && !shown.contains("pat-secret"));
+        let prod = config(&[("DEMO_MODE", "1"), ("APP_ENV", "production")]).unwrap_err();
+        assert!(prod
+            .0
+            .iter()
+            .any(|e| e.var == "DEMO_MODE" && e.expected.contains("APP_ENV=production")));
+        assert_eq!(
+            config(&[("DEMO_MODE", "maybe")]).unwrap_err().0[0].var,
+            "DEMO_MODE"
+        );
     }
 }

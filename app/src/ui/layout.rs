@@ -108,6 +108,14 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
+        <Suspense fallback=|| ()>
+            {move || info.get().and_then(|r| r.ok()).filter(|i| i.demo).map(|_| view! {
+                <p class="demo-banner" role="note">
+                    <strong>"Demo mode — simulated Stripe and CRM"</strong>
+                    <span class="demo-banner-detail">" · refunds, re-syncs and pushes act on made-up data only"</span>
+                </p>
+            })}
+        </Suspense>
         <div class="app">
             <header class="topbar">
                 <a class="brand" href="/">

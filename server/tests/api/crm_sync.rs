@@ -71,7 +71,7 @@ async fn add_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
 /// Runs every job, `runners` at a time, moving the clock past every back-off, until none is
 /// waiting. Returns how many runs there were.
 pub(crate) async fn drain(app: &TestApp, runners: usize) -> usize {
-    let registry = Arc::new(jobs::registry(&app.state.config));
+    let registry = Arc::new(jobs::registry(&app.state.config, &app.state.db));
     let mut now = chrono::Utc::now().timestamp_millis();
     let mut runs = 0;
     for _round in 0..60 {
@@ -385,7 +385,7 @@ async fn a_billing_change_enqueues_one_coalesced_sync_with_the_mapped_properties
         assert_eq!(app.deliver_stripe(SECRET, &body).await, 200);
     }
     // Apply both events first (the syncs they ask for wait meanwhile).
-    let registry = jobs::registry(&app.state.config);
+    let registry = jobs::registry(&app.state.config, &app.state.db);
     let now = chrono::Utc::now().timestamp_millis();
     for _ in 0..2 {
         jobs::run_one(

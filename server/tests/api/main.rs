@@ -11,6 +11,7 @@ mod crm_admin;
 mod crm_sync;
 mod customer_compare;
 mod customers;
+mod demo_mode;
 mod demo_seed;
 mod health;
 mod http_basics;

@@ -95,14 +95,22 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
 
 /// Whether billing changes should be pushed to a CRM (decides if syncs are enqueued at all).
 pub fn enabled(config: &crate::server::Config) -> bool {
-    !matches!(
-        config.crm_provider,
-        crate::server::config::CrmProvider::None
-    ) && config.hubspot_token.is_some()
+    config.demo_mode
+        || !matches!(
+            config.crm_provider,
+            crate::server::config::CrmProvider::None
+        ) && config.hubspot_token.is_some()
 }
 
-/// The configured CRM, or None (CRM_PROVIDER=none).
-pub fn from_config(config: &crate::server::Config) -> Option<Arc<dyn Crm>> {
+/// The configured CRM, the simulated one in demo mode (kept in `db`), or None
+/// (CRM_PROVIDER=none).
+pub fn from_config(
+    config: &crate::server::Config,
+    db: &crate::server::db::Db,
+) -> Option<Arc<dyn Crm>> {
+    if config.demo_mode {
+        return Some(Arc::new(crate::server::demo::SimCrm::new(db.clone())));
+    }
     match config.crm_provider {
         crate::server::config::CrmProvider::None => None,
         crate::server::config::CrmProvider::Hubspot => {

@@ -3,6 +3,12 @@
 //! intake service, replies through the inbox — so the demo shows what the product really does.
 
 mod events;
+mod planted;
 mod seed;
+pub mod sim_crm;
+pub mod sim_stripe;
 
-pub use seed::{seed, SeedReport};
+pub use planted::Planted;
+pub use seed::{seed, SeedError, SeedReport};
+pub use sim_crm::SimCrm;
+pub use sim_stripe::SimStripe;

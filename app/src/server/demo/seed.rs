@@ -5,6 +5,7 @@
 //! and ticket has a fixed id or idempotency key).
 
 use super::events::{self, Plan, PLANS};
+use super::{planted, sim_stripe};
 use crate::domain::Role;
 use crate::server::actor::{Actor, RequestMeta};
 use crate::server::db::Db;
@@ -125,6 +126,10 @@ pub struct SeedReport {
     pub tickets: usize,
     pub replies: usize,
     pub dead_jobs: usize,
+    /// Demo mode: hand-made CRM leads the syncs claim, and people entered twice (conflicts).
+    pub crm_leads: usize,
+    pub crm_ambiguous: usize,
+    pub planted: super::planted::Planted,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +138,8 @@ pub enum SeedError {
     Db(#[from] sqlx::Error),
     #[error("demo event {0} did not parse: {1}")]
     Event(String, String),
+    #[error("seed-demo makes up customers and refuses to run with Stripe or CRM credentials configured; use DEMO_MODE=true without them")]
+    LiveConnectors,
 }
 
 struct Story {
@@ -374,7 +381,7 @@ fn history(customers: usize, seed: u64, now: i64) -> (Story, StdRng) {
 
 /// Runs every due job with the real handlers, as a worker would.
 async fn drain(db: &Db, config: &Config) -> Result<usize, sqlx::Error> {
-    let registry = jobs::registry(config);
+    let registry = jobs::registry(config, db);
     let policy = RetryPolicy::default();
     let clock = || chrono::Utc::now().timestamp_millis();
     let mut dead = 0;
@@ -393,6 +400,10 @@ pub async fn seed(
     seed: u64,
     on_progress: &(dyn Fn(&str) + Sync),
 ) -> Result<SeedReport, SeedError> {
+    if config.stripe_api_key.is_some() || (crate::server::crm::enabled(config) && !config.demo_mode)
+    {
+        return Err(SeedError::LiveConnectors);
+    }
     let now_ms = chrono::Utc::now().timestamp_millis();
     // Whole days, so a second run the same day tells the same story (and adds nothing).
     let today = now_ms / 1000 / DAY * DAY;
@@ -412,9 +423,26 @@ pub async fn seed(
     } else {
         &story.events[..]
     };
+    let mut report = SeedReport {
+        customers,
+        events: story.events.len(),
+        ..Default::default()
+    };
+    if config.demo_mode {
+        let people = planted::people(&story.events);
+        (report.crm_leads, report.crm_ambiguous) =
+            planted::before_sync(db, &people, seed, now_ms).await?;
+    }
     for (n, (_, raw)) in pending.iter().enumerate() {
         let event = EventEnvelope::parse(raw.as_bytes())
             .map_err(|e| SeedError::Event(n.to_string(), e.to_string()))?;
+        // The simulated account holds each object as its latest event left it.
+        if let Some(object) = serde_json::from_str::<serde_json::Value>(raw)
+            .ok()
+            .and_then(|v| v.pointer("/data/object").cloned())
+        {
+            sim_stripe::put(&mut *db.write().await?, &object).await?;
+        }
         stripe::receive(db, &event, raw, None, now_ms).await?;
         if n % 500 == 499 {
             drain(db, config).await?;
@@ -426,6 +454,11 @@ pub async fn seed(
         }
     }
     drain(db, config).await?;
+    if config.demo_mode {
+        report.planted = planted::after_sync(db, seed, now_ms).await?;
+        report.dead_jobs += drain(db, config).await?;
+        planted::import_crm(db, now_ms).await?;
+    }
 
     // Support: a product key, tickets from about one customer in eight (billing words from those
     // in dunning), and replies from a support agent when the demo has one.
@@ -470,11 +503,6 @@ pub async fn seed(
     .into_iter()
     .filter_map(|(u, e, s): (Option<String>, Option<String>, String)| u.map(|u| (u, e, s)))
     .collect();
-    let mut report = SeedReport {
-        customers,
-        events: story.events.len(),
-        ..Default::default()
-    };
     for (n, (user, email, state)) in rows.iter().enumerate() {
         let dunning = crate::domain::AccountState::parse(state).is_some_and(|s| s.is_dunning());
         if !(dunning || rng.gen_bool(0.12)) {
@@ -485,6 +513,10 @@ pub async fn seed(
         } else {
             GENERAL[rng.gen_range(0..GENERAL.len())]
         };
+        // The product only sends addresses it could deliver to (not the planted "@localhost").
+        let email = email
+            .as_deref()
+            .filter(|e| crate::domain::Email::parse(e).is_ok());
         let body = serde_json::json!({
             "user_id": user, "email": email, "subject": subject, "message": message,
             "context": { "page": "/settings/billing", "app_version": "4.2.0",
@@ -555,7 +587,7 @@ pub async fn seed(
         }
         tx.commit().await?;
     }
-    report.dead_jobs = drain(db, config).await?;
+    report.dead_jobs += drain(db, config).await?;
     Ok(report)
 }
 

@@ -16,17 +16,18 @@ pub use worker::{liveness, spawn_workers, WorkerConfig};
 
 /// Handlers by kind. Each later feature (webhook processing, CRM sync, enrichment, refunds)
 /// registers its kinds here, so this is the one list of what the queue can run.
-pub fn registry(config: &crate::server::Config) -> Registry {
+/// `db` is where demo mode's simulated connectors keep their state.
+pub fn registry(config: &crate::server::Config, db: &crate::server::db::Db) -> Registry {
     use crate::server::stripe;
     let registry = Registry::new()
-        .register(stripe::PROCESS_EVENT, stripe::ProcessEvent::new(config))
+        .register(stripe::PROCESS_EVENT, stripe::ProcessEvent::new(config, db))
         .register(
             stripe::backfill::BACKFILL_JOB,
-            stripe::backfill::BackfillJob::new(config),
+            stripe::backfill::BackfillJob::new(config, db),
         )
         .register(
             stripe::refunds::REFUND_JOB,
-            stripe::refunds::RefundJob::new(config),
+            stripe::refunds::RefundJob::new(config, db),
         );
     let registry = match crate::server::tickets::helpdesk::from_config(config) {
         Some(h) => registry.register(
@@ -37,7 +38,7 @@ pub fn registry(config: &crate::server::Config) -> Registry {
     };
     // Without a CRM no sync is ever enqueued; a stray one dies as "no handler" and says so.
     use crate::server::crm::{import, sync};
-    match crate::server::crm::from_config(config) {
+    match crate::server::crm::from_config(config, db) {
         Some(crm) => registry
             .register(sync::CRM_SYNC_JOB, sync::CrmSync::new(crm.clone(), config))
             .register(import::CRM_IMPORT_JOB, import::CrmImport::new(crm, config)),

@@ -44,7 +44,7 @@ async fn stripe_side(
     customer_id: &str,
     now_ms: i64,
 ) -> Result<Side, sqlx::Error> {
-    let Some(api) = StripeApi::from_config(config) else {
+    let Some(api) = StripeApi::from_config(config, db) else {
         return Ok(Side::Unread(
             "Stripe is not configured (STRIPE_API_KEY).".into(),
         ));

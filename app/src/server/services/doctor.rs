@@ -93,6 +93,10 @@ pub fn config_checks(config: &Config) -> Vec<Check> {
     let mut checks = Vec::new();
 
     match &config.stripe_api_key {
+        None if config.demo_mode => checks.push(Check::ok(
+            "stripe key",
+            "demo mode: Stripe and the CRM are simulated (DEMO_MODE=true)",
+        )),
         None => checks.push(missing("stripe key", "STRIPE_API_KEY")),
         Some(key) => {
             let mode = match key.mode() {
@@ -122,6 +126,7 @@ pub fn config_checks(config: &Config) -> Vec<Check> {
     }
 
     checks.push(match (config.crm_provider, &config.hubspot_token) {
+        _ if config.demo_mode => Check::ok("crm token", "demo mode: the simulated CRM"),
         (CrmProvider::Hubspot, Some(token)) => {
             Check::ok("crm token", format!("HubSpot ({})", token.hint()))
         }

@@ -60,12 +60,22 @@ fn classify(e: stripe::StripeError) -> ApiError {
 
 #[derive(Clone)]
 pub struct StripeApi {
-    client: stripe::Client,
+    inner: Inner,
+}
+
+#[derive(Clone)]
+enum Inner {
+    Live(Box<stripe::Client>),
+    /// DEMO_MODE: the in-process simulated account.
+    Simulated(crate::server::demo::SimStripe),
 }
 
 impl std::fmt::Debug for StripeApi {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StripeApi")
+        f.write_str(match self.inner {
+            Inner::Live(_) => "StripeApi",
+            Inner::Simulated(_) => "StripeApi(simulated)",
+        })
     }
 }
 
@@ -83,8 +93,14 @@ pub fn resource_path(object_type: &str) -> Option<&'static str> {
 }
 
 impl StripeApi {
-    /// The client for the configured key, or None without one (demo, tests without Stripe).
-    pub fn from_config(config: &crate::server::Config) -> Option<Self> {
+    /// The client for the configured key, the simulated account in demo mode, or None
+    /// (tests without Stripe, a set-up without a key).
+    pub fn from_config(config: &crate::server::Config, db: &crate::server::db::Db) -> Option<Self> {
+        if config.demo_mode {
+            return Some(StripeApi {
+                inner: Inner::Simulated(crate::server::demo::SimStripe::new(db.clone())),
+            });
+        }
         let key = config.stripe_api_key.as_ref()?;
         StripeApi::new(key.secret(), &config.stripe_api_base)
             .map_err(|e| tracing::error!(error = %e, "Stripe API client not available"))
@@ -101,18 +117,20 @@ impl StripeApi {
             .url(base)
             .build()
             .map_err(classify)?;
-        Ok(StripeApi { client })
+        Ok(StripeApi {
+            inner: Inner::Live(Box::new(client)),
+        })
     }
 
     async fn send(
-        &self,
+        client: &stripe::Client,
         req: RequestBuilder,
         strategy: RequestStrategy,
     ) -> Result<Value, ApiError> {
         let raw: miniserde::json::Value = req
             .customize::<miniserde::json::Value>()
             .request_strategy(strategy)
-            .send(&self.client)
+            .send(client)
             .await
             .map_err(classify)?;
         serde_json::from_str(&miniserde::json::to_string(&raw))
@@ -129,7 +147,12 @@ impl StripeApi {
         {
             return Err(ApiError::NotFound);
         }
-        self.send(
+        let client = match &self.inner {
+            Inner::Live(c) => c,
+            Inner::Simulated(sim) => return sim.retrieve(object_type, id).await,
+        };
+        Self::send(
+            client,
             RequestBuilder::new(StripeMethod::Get, format!("{path}/{id}")),
             RequestStrategy::Once,
         )
@@ -145,6 +168,14 @@ impl StripeApi {
         limit: u8,
     ) -> Result<(Vec<Value>, bool), ApiError> {
         let path = resource_path(object_type).ok_or(ApiError::NotFound)?;
+        let client = match &self.inner {
+            Inner::Live(c) => c,
+            Inner::Simulated(sim) => {
+                return sim
+                    .list_page(object_type, starting_after, customer, limit)
+                    .await
+            }
+        };
         // A map: serde_qs writes it as key=value pairs (a Vec of tuples becomes an array).
         let mut query = BTreeMap::from([("limit", limit.to_string())]);
         if let Some(after) = starting_after {
@@ -157,12 +188,12 @@ impl StripeApi {
             // The default hides canceled subscriptions; the mirror wants them all.
             query.insert("status", "all".into());
         }
-        let page = self
-            .send(
-                RequestBuilder::new(StripeMethod::Get, path).query(&query),
-                RequestStrategy::Once,
-            )
-            .await?;
+        let page = Self::send(
+            client,
+            RequestBuilder::new(StripeMethod::Get, path).query(&query),
+            RequestStrategy::Once,
+        )
+        .await?;
         let data = page
             .get("data")
             .and_then(Value::as_array)
@@ -182,9 +213,14 @@ impl StripeApi {
         form: &BTreeMap<&str, String>,
         idempotency_key: &str,
     ) -> Result<Value, ApiError> {
+        let client = match &self.inner {
+            Inner::Live(c) => c,
+            Inner::Simulated(sim) => return sim.post_idempotent(path, form, idempotency_key).await,
+        };
         let key = IdempotencyKey::new(idempotency_key)
             .map_err(|e| ApiError::Decode(format!("idempotency key: {e:?}")))?;
-        self.send(
+        Self::send(
+            client,
             RequestBuilder::new(StripeMethod::Post, path).form(form),
             RequestStrategy::Idempotent(key),
         )

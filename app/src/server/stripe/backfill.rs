@@ -276,9 +276,9 @@ pub struct BackfillJob {
 }
 
 impl BackfillJob {
-    pub fn new(config: &crate::server::Config) -> Self {
+    pub fn new(config: &crate::server::Config, db: &Db) -> Self {
         BackfillJob {
-            api: StripeApi::from_config(config),
+            api: StripeApi::from_config(config, db),
             options: mirror::Options::from_config(config),
         }
     }

@@ -19,9 +19,9 @@ pub struct ProcessEvent {
 }
 
 impl ProcessEvent {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, db: &Db) -> Self {
         ProcessEvent {
-            api: StripeApi::from_config(config),
+            api: StripeApi::from_config(config, db),
             options: mirror::Options::from_config(config),
         }
     }

@@ -352,9 +352,9 @@ pub struct RefundJob {
 }
 
 impl RefundJob {
-    pub fn new(config: &crate::server::Config) -> Self {
+    pub fn new(config: &crate::server::Config, db: &Db) -> Self {
         RefundJob {
-            api: StripeApi::from_config(config),
+            api: StripeApi::from_config(config, db),
             options: super::mirror::Options::from_config(config),
         }
     }
