@@ -10,9 +10,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 LOG_DIR=$(mktemp -d)
 SERVER_PID=
+DEMO_PID=
 LS_PID=
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$DEMO_PID" ] && kill "$DEMO_PID" 2>/dev/null || true
   [ -n "$LS_PID" ] && kill "$LS_PID" 2>/dev/null || true
   rm -rf "$LOG_DIR"
 }
@@ -121,17 +123,44 @@ PY
     LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" serve
 ) >"$LOG_DIR/e2e-server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 100); do
-  curl -fsS "http://127.0.0.1:$PORT/api/health" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$LOG_DIR/e2e-server.log"; fail "server did not start"; }
-  sleep 0.2
+# Waits until the server on port $1 (process $2, log $3) answers its health check.
+wait_up() {
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$1/api/health" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { cat "$3"; fail "the server on port $1 did not start"; }
+    sleep 0.2
+  done
+}
+wait_up "$PORT" "$SERVER_PID" "$LOG_DIR/e2e-server.log"
+
+# A second server runs the demo as the README's first command does (DEMO_MODE: simulated Stripe
+# and CRM, seed-demo history) for the journey tests, with the same staff and a refund limit of
+# 20.00 for billing.
+DEMO_DIR=$(mktemp -d)
+DEMO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export E2E_SUPPORT=support@e2e.example.com
+demo() {
+  (cd "$DEMO_DIR" && env APP_ENV=test DEMO_MODE=true DATABASE_URL="sqlite://$DEMO_DIR/demo.db" \
+    LEPTOS_SITE_ADDR="127.0.0.1:$DEMO_PORT" STRIPE_WEBHOOK_SECRET="$E2E_STRIPE_WEBHOOK_SECRET" \
+    REFUND_LIMIT_BILLING=2000 LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" "$@")
+}
+for who in "admin:$E2E_ADMIN" "billing:$E2E_BILLING" "support:$E2E_SUPPORT"; do
+  echo "$E2E_PASSWORD" | demo create-staff --role "${who%%:*}" --email "${who#*:}" --name "E2E ${who%%:*}" >/dev/null
 done
+demo seed-demo --customers 80 --seed 5 >"$LOG_DIR/seed-demo.log" 2>&1 || { cat "$LOG_DIR/seed-demo.log"; fail "seed-demo"; }
+E2E_DEMO_API_KEY=$(demo api-key create --name "E2E journeys" --scope tickets:write 2>/dev/null)
+export E2E_DEMO_API_KEY
+demo serve >"$LOG_DIR/demo-server.log" 2>&1 &
+DEMO_PID=$!
+wait_up "$DEMO_PORT" "$DEMO_PID" "$LOG_DIR/demo-server.log"
+export DEMO_URL="http://127.0.0.1:$DEMO_PORT"
+
 (cd end2end && BASE_URL="http://127.0.0.1:$PORT" node --test --test-concurrency=1 tests/) 2>&1 \
   | tee "$LOG_DIR/e2e.log"
 E2E_STATUS=${PIPESTATUS[0]}
-kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=
-rm -rf "$E2E_DIR"
-if [ "$E2E_STATUS" != 0 ]; then tail -50 "$LOG_DIR/e2e-server.log"; fail "browser tests"; fi
+kill "$SERVER_PID" "$DEMO_PID" 2>/dev/null; wait "$SERVER_PID" "$DEMO_PID" 2>/dev/null || true; SERVER_PID= DEMO_PID=
+rm -rf "$E2E_DIR" "$DEMO_DIR"
+if [ "$E2E_STATUS" != 0 ]; then tail -50 "$LOG_DIR/e2e-server.log" "$LOG_DIR/demo-server.log"; fail "browser tests"; fi
 
 step "summary"
 rust_passed=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$LOG_DIR/cargo-test.log" | awk '{s+=$4} END {print s+0}')

@@ -12,6 +12,9 @@ export const PASSWORD = process.env.E2E_PASSWORD;
 export const ADMIN = process.env.E2E_ADMIN;
 export const VIEWER = process.env.E2E_VIEWER;
 export const BILLING = process.env.E2E_BILLING;
+export const SUPPORT = process.env.E2E_SUPPORT;
+// The demo (DEMO_MODE, seed-demo), as the README's first command runs it: the journeys' server.
+export const DEMO_URL = process.env.DEMO_URL;
 
 export async function launch() {
   return chromium.launch({
@@ -29,16 +32,16 @@ export async function screenshot(page, name) {
 }
 
 // Navigates and waits until the WASM bundle has loaded and the network is quiet.
-export async function gotoHydrated(page, path) {
+export async function gotoHydrated(page, path, base = BASE_URL) {
   const wasm = page.waitForResponse((r) => r.url().endsWith('.wasm') && r.ok());
-  await page.goto(BASE_URL + path);
+  await page.goto(base + path);
   await wasm;
   await page.waitForLoadState('networkidle');
 }
 
 // Signs in through the login form, as a person would, and waits for the destination page.
-export async function signIn(page, email, next = '/') {
-  await page.goto(`${BASE_URL}/login?next=${encodeURIComponent(next)}`);
+export async function signIn(page, email, next = '/', base = BASE_URL) {
+  await page.goto(`${base}/login?next=${encodeURIComponent(next)}`);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await Promise.all([

@@ -100,7 +100,7 @@ pub fn AuditPage() -> impl IntoView {
             <div class="filter-actions">
                 <button class="button" type="submit">"Apply"</button>
                 <a class="button secondary" href="/audit">"Clear"</a>
-                <a class="button secondary" href=export_href download>"Export CSV"</a>
+                <a class="button secondary" href=export_href download rel="external">"Export CSV"</a>
             </div>
         </form>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading entries…"</p> }>
