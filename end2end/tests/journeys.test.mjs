@@ -209,6 +209,8 @@ test('journey 5: a signed invoice.payment_failed puts the customer in dunning; t
   await admin.getByRole('link', { name: `#${ticket.number} Reports page stays blank` }).waitFor();
   await gotoHydrated(admin, '/webhooks', base);
   await admin.getByRole('row').filter({ hasText: 'invoice.payment_failed' }).first().waitFor();
+  const overflow = await admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `wide tables scroll inside the page, not the page (${overflow} px)`);
   await screenshot(admin, 'webhooks');
   await admin.close();
 });
