@@ -8,6 +8,8 @@ pub mod crm;
 pub mod db;
 pub mod demo;
 pub mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod http;
 pub mod jobs;
 pub mod metrics;

@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod api_keys;
 mod audit;
+mod bad_input;
 mod cli;
 mod crm_admin;
 mod crm_sync;
