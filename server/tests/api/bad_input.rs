@@ -35,6 +35,19 @@ async fn fingerprint(app: &TestApp) -> Vec<(&'static str, i64)> {
     out
 }
 
+/// Sends a request head (no body) and returns the status of the answer.
+async fn status_of_head(addr: std::net::SocketAddr, head: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    stream.read_exact(&mut answer).await.unwrap();
+    std::str::from_utf8(&answer[9..12])
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 fn signed(body: &str, t: i64, secret: &str) -> String {
     let v1 = hex::encode(app::server::stripe::sign(secret, t, body.as_bytes()));
     format!("t={t},v1={v1}")
@@ -125,11 +138,6 @@ async fn every_bad_input_gets_a_clear_4xx_and_changes_nothing(backend: Backend) 
             ),
             400,
         ),
-        (
-            "webhook body over 1 MiB",
-            webhook(Some(signed("x", now, SECRET)), vec![b'x'; 1024 * 1024 + 1]),
-            413,
-        ),
         ("intake body that is not JSON", intake("{"), 422),
         (
             "intake with an unknown field",
@@ -214,6 +222,16 @@ async fn every_bad_input_gets_a_clear_4xx_and_changes_nothing(backend: Backend) 
         if status != expected {
             wrong.push(format!("{what}: {status}, expected {expected}"));
         }
+    }
+    // Over 1 MiB: refused on its Content-Length before the body is read. A client still
+    // writing the body may see the connection close first, so this one is sent by hand.
+    let status = status_of_head(
+        app.addr,
+        "POST /api/webhooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n",
+    )
+    .await;
+    if status != 413 {
+        wrong.push(format!("webhook body over 1 MiB: {status}, expected 413"));
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
