@@ -107,4 +107,28 @@ async fn the_demo_history_is_realistic_and_a_second_run_adds_nothing(backend: Ba
         count(&app, "SELECT COUNT(*) FROM tickets").await,
         report.tickets as i64
     );
+
+    // The simulated Stripe account holds every object; one seeded before it existed gets them
+    // on the next run, without a second history.
+    let objects = count(&app, "SELECT COUNT(*) FROM demo_stripe_objects").await;
+    assert_eq!(
+        objects,
+        count(&app, "SELECT COUNT(*) FROM stripe_customers").await
+            + count(&app, "SELECT COUNT(*) FROM stripe_subscriptions").await
+            + count(&app, "SELECT COUNT(*) FROM stripe_invoices").await
+            + count(&app, "SELECT COUNT(*) FROM stripe_charges").await
+            + count(&app, "SELECT COUNT(*) FROM stripe_disputes").await
+            + count(&app, "SELECT COUNT(*) FROM stripe_refunds").await
+    );
+    sqlx::query("DELETE FROM demo_stripe_objects")
+        .execute(db.pool())
+        .await
+        .unwrap();
+    app::server::demo::seed(db, config, 150, 3, &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM demo_stripe_objects").await,
+        objects
+    );
 }

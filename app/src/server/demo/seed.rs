@@ -379,6 +379,12 @@ fn history(customers: usize, seed: u64, now: i64) -> (Story, StdRng) {
     (story, rng)
 }
 
+fn event_object(raw: &str) -> Option<serde_json::Value> {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|v| v.pointer("/data/object").cloned())
+}
+
 /// Runs every due job with the real handlers, as a worker would.
 async fn drain(db: &Db, config: &Config) -> Result<usize, sqlx::Error> {
     let registry = jobs::registry(config, db);
@@ -423,6 +429,20 @@ pub async fn seed(
     } else {
         &story.events[..]
     };
+    // A database seeded before the simulated account existed: give the account its objects,
+    // so refunds and re-syncs on the old history work.
+    let simulated: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM demo_stripe_objects")
+        .fetch_one(db.pool())
+        .await?;
+    if pending.is_empty() && simulated == 0 {
+        let mut tx = db.begin().await?;
+        for (_, raw) in &story.events {
+            if let Some(object) = event_object(raw) {
+                sim_stripe::put(&mut tx, &object).await?;
+            }
+        }
+        tx.commit().await?;
+    }
     let mut report = SeedReport {
         customers,
         events: story.events.len(),
@@ -437,10 +457,7 @@ pub async fn seed(
         let event = EventEnvelope::parse(raw.as_bytes())
             .map_err(|e| SeedError::Event(n.to_string(), e.to_string()))?;
         // The simulated account holds each object as its latest event left it.
-        if let Some(object) = serde_json::from_str::<serde_json::Value>(raw)
-            .ok()
-            .and_then(|v| v.pointer("/data/object").cloned())
-        {
+        if let Some(object) = event_object(raw) {
             sim_stripe::put(&mut *db.write().await?, &object).await?;
         }
         stripe::receive(db, &event, raw, None, now_ms).await?;
