@@ -18,7 +18,10 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 
 cargo build -q --release -p server --bin ledgerline --example webhook_load
-(cd bench/reference && npm_config_nodedir=${NODEDIR:-/usr} npm ci --silent --no-audit --no-fund)
+# better-sqlite3 is compiled here against the system's Node headers (Debian ships them under
+# /usr/include/node) instead of fetching a prebuilt binary from GitHub.
+(cd bench/reference && npm_config_build_from_source=true npm_config_nodedir=${NODEDIR:-/usr} \
+  npm ci --silent --no-audit --no-fund)
 BIN=$CARGO_TARGET_DIR/release/ledgerline
 LOAD=$CARGO_TARGET_DIR/release/examples/webhook_load
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
