@@ -104,11 +104,10 @@ pub struct Planted {
 
 /// Everything that happens after the first syncs (once per database).
 pub async fn after_sync(db: &Db, seed: u64, now_ms: i64) -> Result<Planted, sqlx::Error> {
-    let done: Option<String> = sqlx::query_scalar("SELECT value FROM app_meta WHERE key = $1")
-        .bind(PLANTED)
-        .fetch_optional(db.pool())
-        .await?;
-    if done.is_some() {
+    if crate::server::services::meta::get(db, PLANTED)
+        .await?
+        .is_some()
+    {
         return Ok(Planted::default());
     }
     let mut rng = StdRng::seed_from_u64(seed ^ 0xd81f);
