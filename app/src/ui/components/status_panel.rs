@@ -9,18 +9,22 @@ pub fn StatusPanel() -> impl IntoView {
     let (round, set_round) = signal(0u32);
     let (pending, set_pending) = signal(false);
     let report = Resource::new(move || round.get(), |_| get_system_status());
+    // `try_get`: during SSR, Leptos may dispose this component's owner while a streamed chunk
+    // still reads `pending` (a race seen once in CI as a panic that killed the page). A
+    // disposed signal simply reads as "not pending".
+    let busy = move || pending.try_get().unwrap_or(false);
 
     view! {
-        <section class="card status-panel" aria-labelledby="status-title" aria-busy=move || pending.get().to_string()>
+        <section class="card status-panel" aria-labelledby="status-title" aria-busy=move || busy().to_string()>
             <div class="card-header">
                 <h2 id="status-title">"System status"</h2>
                 <button
                     class="button secondary"
                     type="button"
-                    disabled=move || pending.get()
+                    disabled=busy
                     on:click=move |_| set_round.update(|n| *n += 1)
                 >
-                    {move || if pending.get() { "Checking…" } else { "Check again" }}
+                    {move || if busy() { "Checking…" } else { "Check again" }}
                 </button>
             </div>
             <Transition
