@@ -3,7 +3,7 @@
 //! same versioned upserts as webhooks, so a second run changes nothing).
 
 use super::api::{ApiError, StripeApi};
-use super::mirror::{self, objects::to_row};
+use super::mirror::{self, objects::to_row_fetched};
 use crate::server::db::Db;
 
 /// In dependency order: charges before refunds, so refunds find their customer.
@@ -68,7 +68,7 @@ pub async fn apply_fetched(
     let mut touched = std::collections::BTreeSet::new();
     let mut changed = std::collections::BTreeSet::new();
     for object in objects {
-        let row = to_row(object, now_ms / 1000, &options.user_id_key);
+        let row = to_row_fetched(object, now_ms / 1000, &options.user_id_key);
         let stripe_customer = mirror::fields::customer_of(object);
         let (written, customer) =
             mirror::store(tx, row.as_ref(), stripe_customer.as_deref(), now_ms).await?;

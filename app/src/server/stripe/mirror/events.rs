@@ -2,7 +2,7 @@
 //! stored), the customer link, a timeline entry for what staff care about, and the derived
 //! account state — all in the caller's transaction.
 
-use super::objects::{to_row, Row};
+use super::objects::{to_row, to_row_fetched, Row};
 use super::{customers, upsert};
 use crate::domain::AccountState;
 use crate::server::db::Tx;
@@ -55,7 +55,7 @@ pub async fn apply(
 ) -> Result<Applied, sqlx::Error> {
     let key = options.user_id_key.as_str();
     let row = match current {
-        Some(object) => to_row(object, now_ms / 1000, key),
+        Some(object) => to_row_fetched(object, now_ms / 1000, key),
         None => to_row(&event.object, event.created, key),
     };
     let (written, customer_id) =

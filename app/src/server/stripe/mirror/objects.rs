@@ -17,6 +17,15 @@
 //!
 //! Applying the current state fetched from Stripe goes through the same rule, so a fetch can
 //! never be overtaken by an older snapshot arriving late.
+//!
+//! Stripe's `created` counts whole seconds, and one second often holds two snapshots of one
+//! object (a renewal's period change and its failed payment, say). So that the mirror never
+//! depends on which of those arrived last, a snapshot's version ends in a digest of the row's
+//! content: two different snapshots never tie, and the same set of deliveries in any order
+//! leaves the same rows (the kill -9 test checks this against an in-order run). An object
+//! fetched from the API instead ends in a mark that beats every snapshot of its second. Subscriptions
+//! first rank their status within the second, so the likelier later state wins: trialing or
+//! incomplete < active < past_due < unpaid < paused.
 
 use super::fields::{b, first_item, i, id_of, s, version};
 use serde_json::Value;
@@ -69,23 +78,51 @@ fn rank(status: Option<&str>, steps: &[&[&str]]) -> i64 {
         .unwrap_or(0) as i64
 }
 
-/// Maps the object inside an event (or fetched from the API) to its mirror row.
-/// `event_created` is the event's timestamp (seconds), used only where the object has no
-/// version of its own; pass the fetch time for fetched objects.
+/// Maps the object inside an event to its mirror row. `event_created` is the event's timestamp
+/// (seconds), used only where the object has no version of its own.
 /// `user_id_key` names the customer metadata entry holding the product's user id.
 pub fn to_row(object: &Value, event_created: i64, user_id_key: &str) -> Option<Row> {
+    let mut row = unsealed(object, event_created, user_id_key)?;
+    row.version = format!("{}.{}.{}", row.version, version(&[0]), digest(&row.cols));
+    Some(row)
+}
+
+/// Maps an object just fetched from the API, at `fetched_at` (seconds), to its mirror row.
+/// It is the current state: it beats any snapshot of the same second, and a later fetch in the
+/// same second replaces it (equal versions: the later write wins).
+pub fn to_row_fetched(object: &Value, fetched_at: i64, user_id_key: &str) -> Option<Row> {
+    let mut row = unsealed(object, fetched_at, user_id_key)?;
+    row.version = format!("{}.{}", row.version, version(&[1]));
+    Some(row)
+}
+
+fn unsealed(object: &Value, at: i64, user_id_key: &str) -> Option<Row> {
     let id = s(object, "id")?;
     let kind = s(object, "object")?;
-    let row = match kind.as_str() {
-        "customer" => customer(object, id, event_created, user_id_key),
-        "subscription" => subscription(object, id, event_created),
+    Some(match kind.as_str() {
+        "customer" => customer(object, id, at, user_id_key),
+        "subscription" => subscription(object, id, at),
         "invoice" => invoice(object, id),
         "charge" => charge(object, id),
         "refund" => refund(object, id),
         "dispute" => dispute(object, id),
         _ => return None,
-    };
-    Some(row)
+    })
+}
+
+/// A digest of the row's content, the last tie-break between snapshots (module comment).
+fn digest(cols: &[(&'static str, Val)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (name, value) in cols {
+        h.update(name.as_bytes());
+        match value {
+            Val::S(Some(s)) => h.update(format!("=s{}:{s};", s.len())),
+            Val::I(Some(i)) => h.update(format!("=i{i};")),
+            Val::S(None) | Val::I(None) => h.update(b"=null;"),
+        }
+    }
+    hex::encode(&h.finalize()[..8])
 }
 
 fn customer(o: &Value, id: String, event_created: i64, user_id_key: &str) -> Row {
@@ -136,7 +173,21 @@ fn subscription(o: &Value, id: String, event_created: i64) -> Row {
     let quantity = i(&item, "quantity").or_else(|| i(o, "quantity"));
     Row {
         table: "stripe_subscriptions",
-        version: version(&[ended as i64, period_start.unwrap_or(0), event_created]),
+        version: version(&[
+            ended as i64,
+            period_start.unwrap_or(0),
+            event_created,
+            rank(
+                status.as_deref(),
+                &[
+                    &["trialing", "incomplete"],
+                    &["active"],
+                    &["past_due"],
+                    &["unpaid"],
+                    &["paused"],
+                ],
+            ),
+        ]),
         cols: vec![
             ("stripe_customer_id", Val::S(id_of(o, "customer"))),
             ("status", Val::S(status)),
@@ -354,6 +405,52 @@ mod tests {
         assert!(
             sub("active", 300, 9) < sub("canceled", 100, 1),
             "ended is final"
+        );
+        assert!(
+            sub("active", 100, 5) < sub("past_due", 100, 5),
+            "within one second, the later lifecycle state wins"
+        );
+        let named_at = |name: &str, at: i64| {
+            to_row(
+                &serde_json::json!({ "id": "cus_1", "object": "customer", "name": name }),
+                at,
+                "user_id",
+            )
+            .unwrap()
+            .version
+        };
+        let named = |name: &str| named_at(name, 7);
+        assert_ne!(
+            named("Ada"),
+            named("Grace"),
+            "different snapshots in one second never tie"
+        );
+        assert_eq!(
+            named("Ada"),
+            named("Ada"),
+            "the same snapshot has the same version"
+        );
+        let fetched = |name: &str| {
+            to_row_fetched(
+                &serde_json::json!({ "id": "cus_1", "object": "customer", "name": name }),
+                7,
+                "user_id",
+            )
+            .unwrap()
+            .version
+        };
+        assert!(
+            named("Zed") < fetched("Ada"),
+            "a fetch beats every snapshot of its second"
+        );
+        assert_eq!(
+            fetched("Ada"),
+            fetched("Grace"),
+            "the later of two fetches wins (<=)"
+        );
+        assert!(
+            fetched("Ada") < named_at("Ada", 8),
+            "a later event beats an earlier fetch"
         );
     }
 }
