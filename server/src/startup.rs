@@ -57,6 +57,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options(&config),
             crm: app::server::crm::from_config(&config, &db),
+            ingest: app::server::stripe::IngestQueue::start(db.clone()),
             intake_limiter: Arc::new(app::server::tickets::IntakeLimiter::per_minute(
                 config.intake_rate_per_min,
             )),

@@ -12,6 +12,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The configured CRM (one HTTP client for every request), or None.
     pub crm: Option<Arc<dyn crate::server::crm::Crm>>,
+    /// Group commit for webhook deliveries.
+    pub ingest: crate::server::stripe::IngestQueue,
     /// Per-key rate limit of the intake API.
     pub intake_limiter: Arc<crate::server::tickets::IntakeLimiter>,
 }

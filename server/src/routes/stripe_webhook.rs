@@ -54,14 +54,21 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             return json_error(StatusCode::BAD_REQUEST, "invalid payload");
         }
     };
-    let key_mode = config.stripe_api_key.as_ref().map(|k| k.mode());
-    match stripe::receive(&state.db, &event, raw, key_mode, now.timestamp_millis()).await {
+    let incoming = stripe::Incoming {
+        event,
+        raw: raw.to_string(),
+        key_mode: config.stripe_api_key.as_ref().map(|k| k.mode()),
+        now_ms: now.timestamp_millis(),
+    };
+    let event_id = incoming.event.id.clone();
+    let livemode = incoming.event.livemode;
+    match state.ingest.submit(incoming).await {
         Ok(outcome) => {
             metrics::webhook_received(outcome.as_str());
             if outcome == stripe::Received::ModeMismatch {
                 tracing::error!(
-                    event = event.id.as_str(),
-                    livemode = event.livemode,
+                    event = event_id.as_str(),
+                    livemode,
                     "stripe event from the other mode than the API key; stored as rejected"
                 );
             }
@@ -71,10 +78,13 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             )
                 .into_response()
         }
-        Err(e) => {
-            // A 5xx makes Stripe deliver again later; nothing was stored.
-            tracing::error!(error = %e, event = event.id.as_str(), "could not store a stripe event");
+        // A 5xx makes Stripe deliver again later; nothing was stored. The committer logged why.
+        Err(stripe::IngestError::Store) => {
             json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+        Err(e) => {
+            tracing::warn!(event = event_id.as_str(), reason = %e, "stripe webhook deferred");
+            json_error(StatusCode::SERVICE_UNAVAILABLE, "busy, deliver again later")
         }
     }
 }

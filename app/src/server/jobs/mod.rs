@@ -10,7 +10,9 @@ mod worker;
 
 pub use admin::{cancel, counts, depth_by_status, detail, list, retry_now, JobAdminError};
 pub use backoff::{backoff_ms, RetryPolicy};
-pub use queue::{claim, enqueue, finish, pending, run_one, ClaimedJob, NewJob, RunOutcome};
+pub use queue::{
+    claim, enqueue, enqueue_many, finish, pending, run_one, ClaimedJob, NewJob, RunOutcome,
+};
 pub use registry::{JobError, JobHandler, Registry};
 pub use worker::{liveness, spawn_workers, WorkerConfig};
 

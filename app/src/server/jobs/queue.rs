@@ -69,6 +69,73 @@ pub async fn enqueue(
     Ok(Some(id))
 }
 
+/// `enqueue` for many jobs in one statement, for callers that write in batches (webhook group
+/// commit). A job whose dedupe key is already pending is skipped, here by the partial unique
+/// index (`ON CONFLICT DO NOTHING` never aborts the transaction). Returns each job's id in
+/// order, or None where it was skipped.
+pub async fn enqueue_many(
+    tx: &mut Tx,
+    jobs: &[NewJob<'_>],
+    now_ms: i64,
+) -> Result<Vec<Option<String>>, sqlx::Error> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = jobs
+        .iter()
+        .map(|_| format!("job_{}", uuid::Uuid::new_v4().simple()))
+        .collect();
+    let mut sql = String::from(
+        "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, dedupe_key, customer_id, created_at, updated_at) VALUES ",
+    );
+    for i in 0..jobs.len() {
+        let b = i * 7;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, 'queued', 0, ${}, ${}, ${}, ${}, ${}, ${})",
+            b + 1,
+            b + 2,
+            b + 3,
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            jobs.len() * 7 + 1,
+            jobs.len() * 7 + 1
+        ));
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for (id, job) in ids.iter().zip(jobs) {
+        query = query
+            .bind(id)
+            .bind(job.kind)
+            .bind(job.payload.to_string())
+            .bind(job.max_attempts)
+            .bind(job.run_at_ms)
+            .bind(&job.dedupe_key)
+            .bind(&job.customer_id);
+    }
+    let inserted: std::collections::HashSet<String> = query
+        .bind(now_ms)
+        .fetch_all(&mut **tx)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(ids
+        .into_iter()
+        .zip(jobs)
+        .map(|(id, job)| {
+            inserted.contains(&id).then(|| {
+                metrics::job_enqueued(job.kind);
+                id
+            })
+        })
+        .collect())
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedJob {
     pub id: String,

@@ -4,8 +4,9 @@
 use super::event::EventEnvelope;
 use super::handled::is_handled;
 use crate::server::config::StripeMode;
-use crate::server::db::Db;
+use crate::server::db::{Db, Tx};
 use crate::server::jobs::{self, NewJob};
+use std::collections::{BTreeMap, HashSet};
 
 pub const PROCESS_EVENT: &str = "stripe.process_event";
 
@@ -32,8 +33,35 @@ impl Received {
     }
 }
 
+/// One verified event waiting to be stored.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    pub event: EventEnvelope,
+    /// The raw body, stored as Stripe sent it.
+    pub raw: String,
+    /// The mode of the configured API key; None accepts either mode.
+    pub key_mode: Option<StripeMode>,
+    pub now_ms: i64,
+}
+
+impl Incoming {
+    fn outcome(&self) -> Received {
+        let event_mode = if self.event.livemode {
+            StripeMode::Live
+        } else {
+            StripeMode::Test
+        };
+        if self.key_mode.is_some_and(|m| m != event_mode) {
+            Received::ModeMismatch
+        } else if is_handled(&self.event.kind) {
+            Received::Queued
+        } else {
+            Received::Ignored
+        }
+    }
+}
+
 /// Stores `event` (whose raw body is `raw`) unless its id is already stored.
-/// `key_mode` is the mode of the configured API key; None accepts either mode.
 pub async fn receive(
     db: &Db,
     event: &EventEnvelope,
@@ -41,72 +69,158 @@ pub async fn receive(
     key_mode: Option<StripeMode>,
     now_ms: i64,
 ) -> Result<Received, sqlx::Error> {
-    let event_mode = if event.livemode {
-        StripeMode::Live
-    } else {
-        StripeMode::Test
+    let incoming = Incoming {
+        event: event.clone(),
+        raw: raw.to_string(),
+        key_mode,
+        now_ms,
     };
-    let outcome = if key_mode.is_some_and(|m| m != event_mode) {
-        Received::ModeMismatch
-    } else if is_handled(&event.kind) {
-        Received::Queued
-    } else {
-        Received::Ignored
-    };
-    let (status, reason) = match outcome {
-        Received::Queued => ("received", None),
-        Received::Ignored => ("ignored", Some("type not mirrored")),
-        _ => ("rejected", Some("mode mismatch")),
-    };
+    let outcomes = receive_batch(db, std::slice::from_ref(&incoming)).await?;
+    Ok(outcomes[0])
+}
+
+/// Stores a batch of events in one transaction: new ones are inserted and their processing
+/// enqueued, repeats (already stored, or earlier in the same batch) are counted. The cost is a
+/// handful of statements per batch rather than per event, which is what lets group commit
+/// (`IngestQueue`) take many deliveries per commit. Returns one outcome per input, in order.
+pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>, sqlx::Error> {
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut tx = db.begin().await?;
-    // ON CONFLICT DO NOTHING: two concurrent deliveries of one event cannot both insert, and
-    // the loser does not abort its transaction.
-    let inserted = sqlx::query(
-        "INSERT INTO stripe_events (id, event_type, created, livemode, api_version, account, object_type, object_id, \
-         stripe_customer_id, payload, status, status_reason, duplicate_count, received_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, $13) ON CONFLICT (id) DO NOTHING",
-    )
-    .bind(event.id.as_str())
-    .bind(&event.kind)
-    .bind(event.created)
-    .bind(event.livemode as i64)
-    .bind(&event.api_version)
-    .bind(&event.account)
-    .bind(&event.object_type)
-    .bind(&event.object_id)
-    .bind(&event.stripe_customer)
-    .bind(raw)
-    .bind(status)
-    .bind(reason)
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if inserted == 0 {
+    let inserted = insert_events(&mut tx, batch).await?;
+
+    // The first occurrence of an inserted id is new; everything else is a repeat.
+    let mut claimed: HashSet<&str> = HashSet::new();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut repeats: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for item in batch {
+        let id = item.event.id.as_str();
+        if inserted.contains(id) && claimed.insert(id) {
+            outcomes.push(item.outcome());
+        } else {
+            let seen = repeats.entry(id).or_insert((0, item.now_ms));
+            seen.0 += 1;
+            seen.1 = seen.1.max(item.now_ms);
+            outcomes.push(Received::Duplicate);
+        }
+    }
+    for (id, &(count, now_ms)) in &repeats {
         sqlx::query(
-            "UPDATE stripe_events SET duplicate_count = duplicate_count + 1, updated_at = $1 WHERE id = $2",
+            "UPDATE stripe_events SET duplicate_count = duplicate_count + $1, updated_at = $2 WHERE id = $3",
         )
+        .bind(count)
         .bind(now_ms)
-        .bind(event.id.as_str())
+        .bind(*id)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        return Ok(Received::Duplicate);
     }
-    if outcome == Received::Queued {
-        let mut job = NewJob::new(
-            PROCESS_EVENT,
-            serde_json::json!({ "event_id": event.id.as_str() }),
-            now_ms,
-        );
-        job.dedupe_key = Some(format!("stripe_event:{}", event.id.as_str()));
-        let job_id = jobs::enqueue(&mut tx, job, now_ms).await?;
-        sqlx::query("UPDATE stripe_events SET job_id = $1 WHERE id = $2")
-            .bind(job_id)
-            .bind(event.id.as_str())
-            .execute(&mut *tx)
-            .await?;
-    }
+
+    let queued: Vec<&Incoming> = batch
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| **o == Received::Queued)
+        .map(|(item, _)| item)
+        .collect();
+    let jobs: Vec<NewJob> = queued
+        .iter()
+        .map(|item| {
+            let mut job = NewJob::new(
+                PROCESS_EVENT,
+                serde_json::json!({ "event_id": item.event.id.as_str() }),
+                item.now_ms,
+            );
+            job.dedupe_key = Some(format!("stripe_event:{}", item.event.id.as_str()));
+            job
+        })
+        .collect();
+    let now_ms = batch.iter().map(|i| i.now_ms).max().unwrap_or_default();
+    let job_ids = jobs::enqueue_many(&mut tx, &jobs, now_ms).await?;
+    link_jobs(&mut tx, &queued, &job_ids).await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(outcomes)
+}
+
+/// One multi-row insert; returns the ids it actually inserted. ON CONFLICT DO NOTHING: a
+/// concurrent delivery of the same event cannot make both insert, nor abort this transaction.
+/// Rows go in id order, so two PostgreSQL batches that share ids lock them in the same order
+/// and cannot deadlock.
+async fn insert_events(tx: &mut Tx, batch: &[Incoming]) -> Result<HashSet<String>, sqlx::Error> {
+    const COLS: usize = 13;
+    let mut sql = String::from(
+        "INSERT INTO stripe_events (id, event_type, created, livemode, api_version, account, object_type, object_id, \
+         stripe_customer_id, payload, status, status_reason, duplicate_count, received_at, updated_at) VALUES ",
+    );
+    for i in 0..batch.len() {
+        let b = i * COLS;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 1..=12 {
+            sql.push_str(&format!("${}, ", b + c));
+        }
+        sql.push_str(&format!("0, ${0}, ${0})", b + 13));
+    }
+    sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
+    let mut sorted: Vec<&Incoming> = batch.iter().collect();
+    sorted.sort_by(|a, b| a.event.id.as_str().cmp(b.event.id.as_str()));
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for item in sorted {
+        let event = &item.event;
+        let (status, reason) = match item.outcome() {
+            Received::Queued => ("received", None),
+            Received::Ignored => ("ignored", Some("type not mirrored")),
+            _ => ("rejected", Some("mode mismatch")),
+        };
+        query = query
+            .bind(event.id.as_str())
+            .bind(&event.kind)
+            .bind(event.created)
+            .bind(event.livemode as i64)
+            .bind(&event.api_version)
+            .bind(&event.account)
+            .bind(&event.object_type)
+            .bind(&event.object_id)
+            .bind(&event.stripe_customer)
+            .bind(&item.raw)
+            .bind(status)
+            .bind(reason)
+            .bind(item.now_ms);
+    }
+    Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
+}
+
+/// Points each new event at its processing job, in one statement.
+async fn link_jobs(
+    tx: &mut Tx,
+    queued: &[&Incoming],
+    job_ids: &[Option<String>],
+) -> Result<(), sqlx::Error> {
+    let pairs: Vec<(&str, &str)> = queued
+        .iter()
+        .zip(job_ids)
+        .filter_map(|(item, id)| Some((item.event.id.as_str(), id.as_deref()?)))
+        .collect();
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("UPDATE stripe_events SET job_id = CASE id");
+    for i in 0..pairs.len() {
+        sql.push_str(&format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2));
+    }
+    sql.push_str(" END WHERE id IN (");
+    for i in 0..pairs.len() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("${}", 2 * i + 1));
+    }
+    sql.push(')');
+    let mut query = sqlx::query(&sql);
+    for (event_id, job_id) in pairs {
+        query = query.bind(event_id).bind(job_id);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod backfill;
 pub mod event;
+mod group_commit;
 pub mod handled;
 pub mod ingest;
 pub mod mirror;
@@ -13,6 +14,7 @@ pub mod signature;
 pub mod webhooks;
 
 pub use event::{EventEnvelope, EventError, StripeEventId};
-pub use ingest::{receive, Received, PROCESS_EVENT};
+pub use group_commit::{IngestError, IngestQueue};
+pub use ingest::{receive, receive_batch, Incoming, Received, PROCESS_EVENT};
 pub use process::ProcessEvent;
 pub use signature::{sign, verify, SignatureError, SignatureHeader};
