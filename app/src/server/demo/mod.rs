@@ -9,6 +9,6 @@ pub mod sim_crm;
 pub mod sim_stripe;
 
 pub use planted::Planted;
-pub use seed::{seed, SeedError, SeedReport};
+pub use seed::{seed, stripe_history, SeedError, SeedReport};
 pub use sim_crm::SimCrm;
 pub use sim_stripe::SimStripe;

@@ -379,6 +379,19 @@ fn history(customers: usize, seed: u64, now: i64) -> (Story, StdRng) {
     (story, rng)
 }
 
+/// The raw bodies of the Stripe events `seed` delivers for `customers` customers, oldest first:
+/// a realistic mix of customers, subscriptions, invoices, charges, refunds and disputes, the
+/// same for the same `seed` and day (`now_s`, seconds since the epoch).
+pub fn stripe_history(customers: usize, seed: u64, now_s: i64) -> Vec<String> {
+    let today = now_s / DAY * DAY;
+    history(customers, seed, today)
+        .0
+        .events
+        .into_iter()
+        .map(|(_, raw)| raw)
+        .collect()
+}
+
 fn event_object(raw: &str) -> Option<serde_json::Value> {
     serde_json::from_str::<serde_json::Value>(raw)
         .ok()
