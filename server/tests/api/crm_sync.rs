@@ -15,6 +15,7 @@ use std::time::Duration;
 
 both_backends!(
     a_thousand_customers_through_injected_faults_make_exactly_a_thousand_contacts,
+    a_crm_outage_mid_run_delays_syncs_and_loses_or_duplicates_none,
     email_links_only_when_safe_and_names_never_match,
     a_validation_error_is_permanent_and_keeps_hubspots_message,
     a_billing_change_enqueues_one_coalesced_sync_with_the_mapped_properties,
@@ -114,6 +115,32 @@ pub(crate) async fn drain(app: &TestApp, runners: usize) -> usize {
     panic!("jobs still waiting after 60 rounds");
 }
 
+/// A HubSpot fake failing 30 % of calls (seeded, so repeatable), an app syncing to it, and
+/// `n` customers `cust_{prefix}NNNN` with a sync queued for each; returns their ids.
+async fn faulty_hubspot(
+    backend: Backend,
+    seed: u64,
+    prefix: &str,
+    n: usize,
+) -> Option<(Arc<FakeHubSpot>, TestApp, Vec<String>)> {
+    let fake = FakeHubSpot::start(Duration::from_millis(400)).await;
+    {
+        let mut s = fake.state.lock().unwrap();
+        s.fault_rate = 0.3;
+        s.seed = seed;
+    }
+    let app = app(backend, &fake).await?;
+    let ids: Vec<String> = (0..n).map(|i| format!("cust_{prefix}{i:04}")).collect();
+    let emails: Vec<String> = (0..n).map(|i| format!("{prefix}{i}@example.com")).collect();
+    let rows: Vec<(&str, Option<&str>, &str)> = ids
+        .iter()
+        .zip(&emails)
+        .map(|(id, e)| (id.as_str(), Some(e.as_str()), "Load Tester"))
+        .collect();
+    add_customers(&app, &rows).await;
+    Some((fake, app, ids))
+}
+
 async fn job_statuses(app: &TestApp) -> Vec<(String, i64)> {
     sqlx::query_as(
         "SELECT status, COUNT(*) FROM jobs WHERE kind = 'crm.sync' GROUP BY status ORDER BY status",
@@ -126,23 +153,10 @@ async fn job_statuses(app: &TestApp) -> Vec<(String, i64)> {
 async fn a_thousand_customers_through_injected_faults_make_exactly_a_thousand_contacts(
     backend: Backend,
 ) {
-    let fake = FakeHubSpot::start(Duration::from_millis(400)).await;
-    {
-        let mut s = fake.state.lock().unwrap();
-        s.fault_rate = 0.3;
-        s.seed = 0x5eed_1234_abcd;
-    }
-    let Some(app) = app(backend, &fake).await else {
+    let Some((fake, app, ids)) = faulty_hubspot(backend, 0x5eed_1234_abcd, "load", 1000).await
+    else {
         return;
     };
-    let ids: Vec<String> = (0..1000).map(|n| format!("cust_load{n:04}")).collect();
-    let emails: Vec<String> = (0..1000).map(|n| format!("load{n}@example.com")).collect();
-    let rows: Vec<(&str, Option<&str>, &str)> = ids
-        .iter()
-        .zip(&emails)
-        .map(|(id, e)| (id.as_str(), Some(e.as_str()), "Load Tester"))
-        .collect();
-    add_customers(&app, &rows).await;
     let runs = drain(&app, 4).await;
 
     assert_eq!(
@@ -194,6 +208,101 @@ async fn a_thousand_customers_through_injected_faults_make_exactly_a_thousand_co
         "{}: 1000 customers, {requests} HubSpot requests, {faults} faults injected \
          ({rate_limited} 429s and {lost_answers} late answers retried), {runs} job runs",
         backend.name()
+    );
+}
+
+/// 30 % of calls fail as before, and the CRM is down for ten minutes (connections refused
+/// and cut) while syncs are going out. The clock is the test's: every 15 s of it, up to ten
+/// due jobs run, so the run spans the outage as a steady stream would.
+async fn a_crm_outage_mid_run_delays_syncs_and_loses_or_duplicates_none(backend: Backend) {
+    const CUSTOMERS: usize = 400;
+    let Some((fake, app, ids)) = faulty_hubspot(backend, 0x07a6_e5ee_d001, "out", CUSTOMERS).await
+    else {
+        return;
+    };
+
+    let registry = jobs::registry(&app.state.config, &app.state.db);
+    let start = chrono::Utc::now().timestamp_millis();
+    let outage = (start + 3 * 60_000)..(start + 13 * 60_000);
+    let (mut now, mut succeeded_before_outage, mut failed_during_outage) = (start, 0, 0);
+    loop {
+        fake.set_down(outage.contains(&now));
+        for _ in 0..10 {
+            let Some((_, outcome)) = jobs::run_one(
+                &app.state.db,
+                &registry,
+                "outage",
+                &RetryPolicy::default(),
+                &|| now,
+                0.5,
+            )
+            .await
+            .unwrap() else {
+                break;
+            };
+            if now < outage.start && outcome == jobs::RunOutcome::Succeeded {
+                succeeded_before_outage += 1;
+            }
+            if outage.contains(&now) && outcome != jobs::RunOutcome::Succeeded {
+                failed_during_outage += 1;
+            }
+        }
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'failed_retrying', 'running')",
+        )
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        now += 15_000;
+        assert!(
+            now < start + 6 * 3_600_000,
+            "{waiting} syncs still waiting after 6 hours"
+        );
+    }
+
+    assert!(
+        succeeded_before_outage > 0 && (succeeded_before_outage as usize) < CUSTOMERS,
+        "the outage began mid-run ({succeeded_before_outage} synced before it)"
+    );
+    assert!(
+        failed_during_outage > 10,
+        "{failed_during_outage} attempts met the outage"
+    );
+    assert_eq!(
+        job_statuses(&app).await,
+        vec![("succeeded".to_string(), CUSTOMERS as i64)],
+        "every sync completed after the CRM came back"
+    );
+    let unreachable: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM job_attempts WHERE error IN ('HubSpot could not be reached', 'HubSpot''s answer was cut off')",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap();
+    assert!(
+        unreachable > 0,
+        "the outage was seen as the CRM being unreachable"
+    );
+    let s = fake.state.lock().unwrap();
+    assert_eq!(s.contacts.len(), CUSTOMERS, "no duplicate contacts");
+    for id in &ids {
+        let n = s
+            .contacts
+            .values()
+            .filter(|p| p.get("ledgerline_id") == Some(id))
+            .count();
+        assert_eq!(n, 1, "{id}");
+    }
+    eprintln!(
+        "{}: {CUSTOMERS} customers, {} requests, {} faults injected, {failed_during_outage} attempts failed in the outage \
+         ({unreachable} unreachable), all synced by minute {}",
+        backend.name(),
+        s.requests.len(),
+        s.faults_injected,
+        (now - start) / 60_000
     );
 }
 

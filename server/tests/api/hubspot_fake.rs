@@ -114,6 +114,7 @@ pub struct FakeHubSpot {
     pub state: Shared,
     /// How late a SlowAnswer comes; set above the client's timeout.
     pub slow: Duration,
+    down: tokio::sync::watch::Sender<bool>,
 }
 
 fn hs_error(status: StatusCode, category: &str, message: &str) -> Response {
@@ -533,11 +534,17 @@ async fn merge(
 
 impl FakeHubSpot {
     pub async fn start(slow: Duration) -> Arc<FakeHubSpot> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // The API listens on an inner port behind a small TCP front, so an outage can be
+        // real: connections refused at accept and open ones cut (see `set_down`).
+        let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let inner = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let inner_addr = inner.local_addr().unwrap();
+        let (down_tx, down) = tokio::sync::watch::channel(false);
         let fake = Arc::new(FakeHubSpot {
-            url: format!("http://{}", listener.local_addr().unwrap()),
+            url: format!("http://{}", front.local_addr().unwrap()),
             state: Arc::default(),
             slow,
+            down: down_tx,
         });
         let app = Router::new()
             .route("/crm/v3/objects/contacts", get(list))
@@ -547,8 +554,30 @@ impl FakeHubSpot {
             .route("/crm/v3/objects/contacts/merge", post(merge))
             .route("/crm/v3/objects/contacts/{id}", patch(update))
             .with_state(fake.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(async move { axum::serve(inner, app).await.unwrap() });
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = front.accept().await {
+                if *down.borrow() {
+                    continue; // dropped: the caller sees the connection closed
+                }
+                let mut down = down.clone();
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = tokio::net::TcpStream::connect(inner_addr).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        _ = down.wait_for(|d| *d) => {}
+                    }
+                });
+            }
+        });
         fake
+    }
+
+    /// Takes the whole service down (true) or back up (false).
+    pub fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
     }
 
     /// Contacts holding `ledgerline_id` = value.
