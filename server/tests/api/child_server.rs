@@ -25,9 +25,27 @@ pub fn config_for(db: &TestDb) -> Config {
     Config::from_lookup(&move |k| vars.get(k).cloned()).expect("test config is valid")
 }
 
+/// A running `ledgerline serve`; killed when dropped, so a failed assertion leaves no server
+/// behind.
+pub struct Server(Child);
+
+impl Server {
+    /// SIGKILL, and wait for the process to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
 /// `ledgerline serve` on `database_url` with two job workers.
-pub fn start_server(database_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_ledgerline"))
+pub fn start_server(database_url: &str, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_ledgerline"))
         .arg("serve")
         .env("APP_ENV", "test")
         .env("DATABASE_URL", database_url)
@@ -38,7 +56,8 @@ pub fn start_server(database_url: &str, port: u16) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("the server binary starts")
+        .expect("the server binary starts");
+    Server(child)
 }
 
 pub async fn wait_for(client: &reqwest::Client, url: &str, want: u16) {

@@ -236,8 +236,7 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_event() {
         missing.len(),
         "redeliveries are acknowledged"
     );
-    child.kill().unwrap();
-    let _ = child.wait();
+    child.kill();
     drain(&db, &config).await;
     let all: HashSet<String> = deliveries.iter().map(|r| event_id(r)).collect();
     assert_eq!(stored_ids(&db).await, all, "every event stored once");
