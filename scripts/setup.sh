@@ -2,6 +2,8 @@
 # Installs what building and testing Ledgerline needs, skipping whatever is already there.
 #   scripts/setup.sh build   → wasm target, cargo-leptos, wasm-bindgen CLI
 #   scripts/setup.sh test    → the above, plus Chromium (Debian) and the browser-test packages
+# Parts, for scripts/test.sh, which runs the slow ones in the background: target (the wasm
+# target), tools (cargo-leptos and the wasm-bindgen CLI), browser (Chromium and packages).
 # Everything comes from crates.io, npm or Debian: cargo-leptos must never download tools itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,29 +15,33 @@ WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = 
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+want() { case "$what" in "$1") return 0 ;; build) [ "$1" != browser ] ;; test) return 0 ;; *) return 1 ;; esac; }
+
+if want target && ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
 
 # Tools are built without LTO: they run a handful of times, and LTO triples their build time.
+# Their own temporary target dir: a shared CARGO_TARGET_DIR would hold its build lock for the
+# whole install, stalling the lints and tests that scripts/test.sh builds meanwhile.
 fast_install() {
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
 }
 
-if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+if want tools && [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (first time only, several minutes)"
   fast_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
-if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+if want tools && [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: its lock file pins a crate version the registry no longer serves.
   fast_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if [ "$what" = test ]; then
+if want browser; then
   if ! command -v chromium >/dev/null 2>&1; then
     say "installing Chromium from Debian's packages"
     if [ "$(id -u)" = 0 ]; then

@@ -12,7 +12,11 @@ LOG_DIR=$(mktemp -d)
 SERVER_PID=
 DEMO_PID=
 LS_PID=
+TOOLS_PID=
+BROWSER_PID=
 cleanup() {
+  [ -n "$TOOLS_PID" ] && kill "$TOOLS_PID" 2>/dev/null || true
+  [ -n "$BROWSER_PID" ] && kill "$BROWSER_PID" 2>/dev/null || true
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
   [ -n "$DEMO_PID" ] && kill "$DEMO_PID" 2>/dev/null || true
   [ -n "$LS_PID" ] && kill "$LS_PID" 2>/dev/null || true
@@ -24,7 +28,21 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 fail() { printf '\033[31mFAILED: %s\033[0m\n' "$*" >&2; exit 1; }
 
 step "tools"
-scripts/setup.sh test
+scripts/setup.sh target
+# cargo-leptos compiles for about 12 minutes on a cold machine, and Chromium and the browser
+# packages are mostly download: both install in the background while the lints and tests build
+# (on 2 cores two builds overlap each other's single-crate stretches), and are awaited just
+# before the step that needs them.
+scripts/setup.sh tools >"$LOG_DIR/setup-tools.log" 2>&1 &
+TOOLS_PID=$!
+scripts/setup.sh browser >"$LOG_DIR/setup-browser.log" 2>&1 &
+BROWSER_PID=$!
+awaited() { # $1 pid, $2 what; shows the install's log either way
+  local status=0
+  wait "$1" || status=$?
+  cat "$LOG_DIR/setup-$2.log"
+  [ "$status" = 0 ] || fail "installing the $2 prerequisites"
+}
 
 # cargo-leptos builds debug binaries with RUSTFLAGS="--cfg erase_components" (appending to any
 # RUSTFLAGS already set). Tests and lints use exactly that value so they share its artifacts;
@@ -86,9 +104,13 @@ cargo test --workspace --no-fail-fast 2>&1 | tee "$LOG_DIR/cargo-test.log"
 [ "${PIPESTATUS[0]}" = 0 ] || fail "cargo test"
 
 step "web build (cargo leptos)"
+awaited "$TOOLS_PID" tools
+TOOLS_PID=
 env -u RUSTFLAGS cargo leptos build
 
 step "browser tests (Chromium)"
+awaited "$BROWSER_PID" browser
+BROWSER_PID=
 BIN=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/ledgerline
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 E2E_DIR=$(mktemp -d)
@@ -140,7 +162,8 @@ DEMO_DIR=$(mktemp -d)
 DEMO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export E2E_SUPPORT=support@e2e.example.com
 demo() {
-  (cd "$DEMO_DIR" && env APP_ENV=test DEMO_MODE=true DATABASE_URL="sqlite://$DEMO_DIR/demo.db" \
+  # exec: the subshell becomes the server, so killing $DEMO_PID stops it (it used to outlive the run).
+  (cd "$DEMO_DIR" && exec env APP_ENV=test DEMO_MODE=true DATABASE_URL="sqlite://$DEMO_DIR/demo.db" \
     LEPTOS_SITE_ADDR="127.0.0.1:$DEMO_PORT" STRIPE_WEBHOOK_SECRET="$E2E_STRIPE_WEBHOOK_SECRET" \
     REFUND_LIMIT_BILLING=2000 LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" "$@")
 }
