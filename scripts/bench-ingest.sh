@@ -32,6 +32,7 @@ loads() {
   "$LOAD" "$2" "$SECRET" "$1" 200 "$SECONDS_EACH"
   "$LOAD" "$2" "$SECRET" "$1" 1000 "$SECONDS_EACH"
   "$LOAD" "$2" "$SECRET" "$1" 0 "$SECONDS_EACH" 16
+  "$LOAD" "$2" "$SECRET" "$1" 0 "$SECONDS_EACH" 64
 }
 
 ledgerline() { # $1 label, $2 DATABASE_URL
