@@ -2,7 +2,7 @@
 //! status, and afterwards nothing but the audit log has changed.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{spawn_app_with, status_of_head, Backend, TestApp};
 use crate::tickets_intake::new_key;
 use app::domain::Role;
 
@@ -33,19 +33,6 @@ async fn fingerprint(app: &TestApp) -> Vec<(&'static str, i64)> {
         out.push((table, n));
     }
     out
-}
-
-/// Sends a request head (no body) and returns the status of the answer.
-async fn status_of_head(addr: std::net::SocketAddr, head: &str) -> u16 {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let mut answer = [0u8; 12];
-    stream.read_exact(&mut answer).await.unwrap();
-    std::str::from_utf8(&answer[9..12])
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 fn signed(body: &str, t: i64, secret: &str) -> String {

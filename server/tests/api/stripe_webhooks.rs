@@ -237,8 +237,13 @@ async fn refusals_are_generic_and_store_nothing(backend: Backend) {
         assert_eq!(err["error"], message, "{name}");
         assert!(err["request_id"].is_string(), "{name}");
     }
-    let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(1_100_000));
-    let (status, _) = post(&app, &huge, Some(header_for(SECRET, &huge, now))).await;
+    // Over 1 MiB: refused on its Content-Length before the body is read. A client still writing
+    // the body may see the connection close first (a CI run did), so only the head is sent.
+    let status = crate::helpers::status_of_head(
+        app.addr,
+        "POST /api/webhooks/stripe HTTP/1.1\r\nHost: x\r\nContent-Length: 1100000\r\n\r\n",
+    )
+    .await;
     assert_eq!(status, 413);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM stripe_events").await, 0);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM jobs").await, 0);
