@@ -18,7 +18,7 @@ cleanup() {
   [ -n "$TOOLS_PID" ] && kill "$TOOLS_PID" 2>/dev/null || true
   [ -n "$BROWSER_PID" ] && kill "$BROWSER_PID" 2>/dev/null || true
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
-  [ -n "$DEMO_PID" ] && kill "$DEMO_PID" 2>/dev/null || true
+  [ -n "$DEMO_PID" ] && { pkill -P "$DEMO_PID" 2>/dev/null; kill "$DEMO_PID" 2>/dev/null; } || true
   [ -n "$LS_PID" ] && kill "$LS_PID" 2>/dev/null || true
   rm -rf "$LOG_DIR"
 }
@@ -162,7 +162,6 @@ DEMO_DIR=$(mktemp -d)
 DEMO_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export E2E_SUPPORT=support@e2e.example.com
 demo() {
-  # exec: the subshell becomes the server, so killing $DEMO_PID stops it (it used to outlive the run).
   (cd "$DEMO_DIR" && exec env APP_ENV=test DEMO_MODE=true DATABASE_URL="sqlite://$DEMO_DIR/demo.db" \
     LEPTOS_SITE_ADDR="127.0.0.1:$DEMO_PORT" STRIPE_WEBHOOK_SECRET="$E2E_STRIPE_WEBHOOK_SECRET" \
     REFUND_LIMIT_BILLING=2000 LEPTOS_SITE_ROOT="$ROOT/target/site" "$BIN" "$@")
@@ -181,6 +180,9 @@ export DEMO_URL="http://127.0.0.1:$DEMO_PORT"
 (cd end2end && BASE_URL="http://127.0.0.1:$PORT" node --test --test-concurrency=1 tests/) 2>&1 \
   | tee "$LOG_DIR/e2e.log"
 E2E_STATUS=${PIPESTATUS[0]}
+# `demo serve &` backgrounds the function, whose subshell runs the server as its child: stop
+# that child too (killing $DEMO_PID alone left the demo server running after every run).
+pkill -P "$DEMO_PID" 2>/dev/null || true
 kill "$SERVER_PID" "$DEMO_PID" 2>/dev/null; wait "$SERVER_PID" "$DEMO_PID" 2>/dev/null || true; SERVER_PID= DEMO_PID=
 rm -rf "$E2E_DIR" "$DEMO_DIR"
 if [ "$E2E_STATUS" != 0 ]; then tail -50 "$LOG_DIR/e2e-server.log" "$LOG_DIR/demo-server.log"; fail "browser tests"; fi
