@@ -138,6 +138,30 @@ pub async fn deliver(
     acked.iter().cloned().collect()
 }
 
+/// Stripe's retry: sends again, once each, every delivery whose event was not acknowledged.
+/// Returns what was sent and the ids acknowledged this time.
+pub async fn redeliver_unacknowledged(
+    client: &reqwest::Client,
+    port: u16,
+    deliveries: &[String],
+    acked: &HashSet<String>,
+) -> (Vec<String>, HashSet<String>) {
+    let retries: Vec<String> = deliveries
+        .iter()
+        .filter(|raw| !acked.contains(&event_id(raw)))
+        .cloned()
+        .collect();
+    let acked_now = deliver(
+        client,
+        port,
+        Arc::new(retries.clone()),
+        None,
+        Duration::ZERO,
+    )
+    .await;
+    (retries, acked_now)
+}
+
 /// Runs every job still pending with the real handlers, on a clock far enough ahead that the
 /// leases a killed worker held have expired.
 pub async fn drain(db: &Db, config: &Config) {

@@ -7,8 +7,8 @@
 //! - the mirror (billing rows, customers, timeline) equals that of a clean in-order run.
 
 use crate::child_server::{
-    config_for, deliver, drain, event_id, free_port, start_server, stored_ids, unprocessed,
-    wait_for,
+    config_for, deliver, drain, event_id, free_port, redeliver_unacknowledged, start_server,
+    stored_ids, unprocessed, wait_for,
 };
 use crate::helpers::{Backend, TestDb};
 use app::server::{db::Db, stripe};
@@ -120,19 +120,8 @@ async fn killed_mid_ingest_loses_no_acknowledged_event(backend: Backend) {
     let port = free_port();
     let mut child = start_server(&crash_db.url, port);
     wait_for(&client, &health(port), 200).await;
-    let retries: Vec<String> = deliveries
-        .iter()
-        .filter(|raw| !acked_before_kill.contains(&event_id(raw)))
-        .cloned()
-        .collect();
-    let acked_after = deliver(
-        &client,
-        port,
-        Arc::new(retries.clone()),
-        None,
-        Duration::ZERO,
-    )
-    .await;
+    let (retries, acked_after) =
+        redeliver_unacknowledged(&client, port, &deliveries, &acked_before_kill).await;
     let retried: HashSet<String> = retries.iter().map(|r| event_id(r)).collect();
     assert_eq!(acked_after, retried, "every redelivery is acknowledged");
     child.kill();

@@ -101,12 +101,7 @@ pub(crate) async fn drain(app: &TestApp, runners: usize) -> usize {
         for t in tasks {
             runs += t.await.unwrap();
         }
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'failed_retrying', 'running')",
-        )
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
+        let waiting = waiting(app).await;
         if waiting == 0 {
             return runs;
         }
@@ -139,6 +134,16 @@ async fn faulty_hubspot(
         .collect();
     add_customers(&app, &rows).await;
     Some((fake, app, ids))
+}
+
+/// Jobs that will still run.
+async fn waiting(app: &TestApp) -> i64 {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'failed_retrying', 'running')",
+    )
+    .fetch_one(app.state.db.pool())
+    .await
+    .unwrap()
 }
 
 async fn job_statuses(app: &TestApp) -> Vec<(String, i64)> {
@@ -247,12 +252,7 @@ async fn a_crm_outage_mid_run_delays_syncs_and_loses_or_duplicates_none(backend:
                 failed_during_outage += 1;
             }
         }
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM jobs WHERE status IN ('queued', 'failed_retrying', 'running')",
-        )
-        .fetch_one(app.state.db.pool())
-        .await
-        .unwrap();
+        let waiting = waiting(&app).await;
         if waiting == 0 {
             break;
         }

@@ -7,7 +7,8 @@
 //! - the job workers picked up again after the restart.
 
 use crate::child_server::{
-    deliver, drain, event_id, free_port, start_server, stored_ids, unprocessed, wait_for,
+    deliver, drain, event_id, free_port, redeliver_unacknowledged, start_server, stored_ids,
+    unprocessed, wait_for,
 };
 use app::server::{config::Config, db::Db};
 use std::collections::HashSet;
@@ -218,19 +219,7 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_event() {
     }
     .await;
 
-    let missing: Vec<String> = deliveries
-        .iter()
-        .filter(|raw| !acked.contains(&event_id(raw)))
-        .cloned()
-        .collect();
-    let acked_again = deliver(
-        &client,
-        port,
-        Arc::new(missing.clone()),
-        None,
-        Duration::ZERO,
-    )
-    .await;
+    let (missing, acked_again) = redeliver_unacknowledged(&client, port, &deliveries, &acked).await;
     assert_eq!(
         acked_again.len(),
         missing.len(),

@@ -36,43 +36,15 @@ pub async fn enqueue(
     job: NewJob<'_>,
     now_ms: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    let id = format!("job_{}", uuid::Uuid::new_v4().simple());
-    let sql = "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, dedupe_key, customer_id, created_at, updated_at) \
-               VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $7, $8, $8)";
-    let insert = sqlx::query(sql)
-        .bind(&id)
-        .bind(job.kind)
-        .bind(job.payload.to_string())
-        .bind(job.max_attempts)
-        .bind(job.run_at_ms)
-        .bind(&job.dedupe_key)
-        .bind(&job.customer_id)
-        .bind(now_ms);
-    if job.dedupe_key.is_none() {
-        insert.execute(&mut **tx).await?;
-        metrics::job_enqueued(job.kind);
-        return Ok(Some(id));
-    }
-    // A pending duplicate violates the partial unique index. Check first so the caller's
-    // transaction is never aborted by the violation (PostgreSQL would poison it).
-    let pending: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running', 'failed_retrying')",
-    )
-    .bind(&job.dedupe_key)
-    .fetch_optional(&mut **tx)
-    .await?;
-    if pending.is_some() {
-        return Ok(None);
-    }
-    insert.execute(&mut **tx).await?;
-    metrics::job_enqueued(job.kind);
-    Ok(Some(id))
+    let mut ids = enqueue_many(tx, std::slice::from_ref(&job), now_ms).await?;
+    Ok(ids.pop().flatten())
 }
 
-/// `enqueue` for many jobs in one statement, for callers that write in batches (webhook group
-/// commit). A job whose dedupe key is already pending is skipped, here by the partial unique
-/// index (`ON CONFLICT DO NOTHING` never aborts the transaction). Returns each job's id in
-/// order, or None where it was skipped.
+/// `enqueue` for many jobs in one statement (webhook group commit writes in batches). A job
+/// whose dedupe key is already pending is skipped by the partial unique index: `ON CONFLICT DO
+/// NOTHING` never aborts the caller's transaction, which a violation would poison on
+/// PostgreSQL, and unlike a check-then-insert it also holds against a concurrent enqueue.
+/// Returns each job's id in order, or None where it was skipped.
 pub async fn enqueue_many(
     tx: &mut Tx,
     jobs: &[NewJob<'_>],
