@@ -29,10 +29,16 @@ fast_install() {
   env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
 }
+# cargo-leptos is the slowest build of a cold run (swc, lightningcss, a vendored OpenSSL) and
+# its own work per build is small (spawning cargo, one stylesheet), so it is built unoptimised
+# and without debug info.
+debug_install() {
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_DEV_DEBUG=0 cargo install --debug "$@"
+}
 
 if want tools && [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   say "installing cargo-leptos $CARGO_LEPTOS_VERSION (first time only, several minutes)"
-  fast_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  debug_install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
 fi
 
 if want tools && [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then

@@ -24,18 +24,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Each step shows the minutes and seconds since the run began, so a slow CI run says where.
+step() { printf '\n\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 fail() { printf '\033[31mFAILED: %s\033[0m\n' "$*" >&2; exit 1; }
 
 step "tools"
 scripts/setup.sh target
-# cargo-leptos compiles for about 12 minutes on a cold machine, and Chromium and the browser
+# cargo-leptos compiles for several minutes on a cold machine, and Chromium and the browser
 # packages are mostly download: both install in the background while the lints and tests build
 # (on 2 cores two builds overlap each other's single-crate stretches), and are awaited just
 # before the step that needs them.
-scripts/setup.sh tools >"$LOG_DIR/setup-tools.log" 2>&1 &
+# Runs one setup part into its log and notes when it finished, to show what a cold run waits on.
+timed_setup() {
+  local status=0
+  scripts/setup.sh "$1" >"$LOG_DIR/setup-$1.log" 2>&1 || status=$?
+  echo "($1 finished at $((SECONDS / 60)) min $((SECONDS % 60)) s)" >>"$LOG_DIR/setup-$1.log"
+  return "$status"
+}
+timed_setup tools &
 TOOLS_PID=$!
-scripts/setup.sh browser >"$LOG_DIR/setup-browser.log" 2>&1 &
+timed_setup browser &
 BROWSER_PID=$!
 awaited() { # $1 pid, $2 what; shows the install's log either way
   local status=0
