@@ -9,10 +9,12 @@ pub fn StatusPanel() -> impl IntoView {
     let (round, set_round) = signal(0u32);
     let (pending, set_pending) = signal(false);
     let report = Resource::new(move || round.get(), |_| get_system_status());
-    // `try_get`: during SSR, Leptos may dispose this component's owner while a streamed chunk
-    // still reads `pending` (a race seen once in CI as a panic that killed the page). A
-    // disposed signal simply reads as "not pending".
-    let busy = move || pending.try_get().unwrap_or(false);
+    // Only the browser reads `pending`. On the server the Transition writes it from one thread
+    // while the streamed attributes read it from another, and reactive_graph 0.2 reads with a
+    // non-blocking `try_read`: a read that meets the write fails and panics as "already
+    // disposed", killing the page (seen twice in CI; `try_get` did not help, since the panic is
+    // inside it). The server renders the panel idle, which is what a first load shows anyway.
+    let busy = move || cfg!(feature = "hydrate") && pending.get();
 
     view! {
         <section class="card status-panel" aria-labelledby="status-title" aria-busy=move || busy().to_string()>
