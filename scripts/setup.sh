@@ -32,8 +32,13 @@ fast_install() {
 # cargo-leptos is the slowest build of a cold run (swc, lightningcss, a vendored OpenSSL) and
 # its own work per build is small (spawning cargo, one stylesheet), so it is built unoptimised
 # and without debug info.
+# Where the system has OpenSSL's headers (this machine kind does), openssl-sys links it instead
+# of compiling the copy cargo-generate asks for.
 debug_install() {
-  env -u CARGO_TARGET_DIR CARGO_PROFILE_DEV_DEBUG=0 cargo install --debug "$@"
+  local no_vendor=
+  pkg-config --exists openssl 2>/dev/null && no_vendor=1
+  env -u CARGO_TARGET_DIR CARGO_PROFILE_DEV_DEBUG=0 ${no_vendor:+OPENSSL_NO_VENDOR=1} \
+    cargo install --debug "$@"
 }
 
 if want tools && [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
