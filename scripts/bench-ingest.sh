@@ -2,7 +2,9 @@
 # Webhook ingest, Ledgerline against the stack a typical founder has, in one run (BENCHMARKS.md):
 # a separate load process (server/examples/webhook_load.rs) posts signed events over loopback
 # at fixed rates and flat out to Ledgerline on SQLite, Ledgerline on PostgreSQL, and the
-# reference receiver (bench/reference: Express + stripe's constructEvent + better-sqlite3).
+# reference receiver (bench/reference: Express + stripe's constructEvent + better-sqlite3), and
+# last a receiver that does no work at all (server/examples/null_receiver.rs): the ceiling this
+# load process and machine allow any receiver.
 # Ledgerline runs with BENCH_WORKERS job workers (default 0: the same verify-and-store work as
 # the reference; 2 adds the processing of every event meanwhile).
 set -euo pipefail
@@ -17,7 +19,7 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$DIR"; }
 trap cleanup EXIT
 
-cargo build -q --release -p server --bin ledgerline --example webhook_load
+cargo build -q --release -p server --bin ledgerline --example webhook_load --example null_receiver
 # better-sqlite3 is compiled here against the system's Node headers (Debian ships them under
 # /usr/include/node) instead of fetching a prebuilt binary from GitHub.
 (cd bench/reference && npm_config_build_from_source=true npm_config_nodedir=${NODEDIR:-/usr} \
@@ -59,3 +61,9 @@ port=$(free_port)
 PIDS+=("$!")
 wait_up "http://127.0.0.1:$port/health"
 loads "reference node" "http://127.0.0.1:$port/webhook"
+
+port=$(free_port)
+"$CARGO_TARGET_DIR/release/examples/null_receiver" "127.0.0.1:$port" >"$DIR/null.log" 2>&1 &
+PIDS+=("$!")
+wait_up "http://127.0.0.1:$port/health"
+loads "ceiling: axum, no work" "http://127.0.0.1:$port/webhook"
