@@ -54,7 +54,7 @@ impl Application {
         // Before any job runs, so the first counts are not lost.
         app::server::metrics::install();
         let listener = TcpListener::bind(config.site_addr).await?;
-        let state = AppState {
+        let state = AppState::new(app::server::state::Shared {
             leptos_options: leptos_options(&config),
             crm: app::server::crm::from_config(&config, &db),
             ingest: app::server::stripe::IngestQueue::start(db.clone()),
@@ -63,7 +63,7 @@ impl Application {
             )),
             config: Arc::new(config),
             db,
-        };
+        });
         let router = router(state.clone());
         Ok(Application {
             listener,
