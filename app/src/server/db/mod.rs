@@ -14,6 +14,9 @@ mod write;
 
 pub use write::{Tx, WriteConn};
 
+mod placeholders;
+pub use placeholders::Placeholders;
+
 use sqlx::{any::AnyPoolOptions, AnyPool};
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,7 +72,7 @@ impl Db {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(Tx::new(inner, guard))
+        Ok(Tx::new(inner, self.backend, guard))
     }
 
     /// A connection for one write statement outside a transaction (heartbeats, sessions):

@@ -5,19 +5,32 @@ use sqlx::{pool::PoolConnection, Any, AnyConnection, Transaction};
 use std::ops::{Deref, DerefMut};
 use tokio::sync::OwnedMutexGuard;
 
+use super::{Backend, Placeholders};
+
 /// A write transaction. Dropped without `commit`, it rolls back (sqlx's rule).
 pub struct Tx {
     inner: Transaction<'static, Any>,
+    backend: Backend,
     // Released after `inner` commits or rolls back: fields drop in declaration order.
     _write: Option<OwnedMutexGuard<()>>,
 }
 
 impl Tx {
-    pub(super) fn new(inner: Transaction<'static, Any>, write: Option<OwnedMutexGuard<()>>) -> Tx {
+    pub(super) fn new(
+        inner: Transaction<'static, Any>,
+        backend: Backend,
+        write: Option<OwnedMutexGuard<()>>,
+    ) -> Tx {
         Tx {
             inner,
+            backend,
             _write: write,
         }
+    }
+
+    /// Placeholders for SQL generated inside this transaction (see `Placeholders`).
+    pub fn placeholders(&self) -> Placeholders {
+        Placeholders::new(self.backend)
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {

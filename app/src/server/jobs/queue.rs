@@ -6,6 +6,9 @@ use sqlx::Row;
 /// A job to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob<'a> {
+    /// Chosen up front, so a caller can point its own rows at the job in the same statement
+    /// that writes them (webhook ingest does).
+    pub id: String,
     pub kind: &'a str,
     pub payload: serde_json::Value,
     /// While a job with this key is still pending, enqueueing another one is a no-op.
@@ -18,6 +21,7 @@ pub struct NewJob<'a> {
 impl<'a> NewJob<'a> {
     pub fn new(kind: &'a str, payload: serde_json::Value, now_ms: i64) -> Self {
         NewJob {
+            id: format!("job_{}", uuid::Uuid::new_v4().simple()),
             kind,
             payload,
             dedupe_key: None,
@@ -53,56 +57,42 @@ pub async fn enqueue_many(
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = jobs
-        .iter()
-        .map(|_| format!("job_{}", uuid::Uuid::new_v4().simple()))
-        .collect();
     let mut sql = String::from(
         "INSERT INTO jobs (id, kind, payload, status, attempts, max_attempts, run_at, dedupe_key, customer_id, created_at, updated_at) VALUES ",
     );
+    let mut p = tx.placeholders();
     for i in 0..jobs.len() {
-        let b = i * 7;
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, 'queued', 0, ${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            jobs.len() * 7 + 1,
-            jobs.len() * 7 + 1
-        ));
+        sql.push('(');
+        p.push_list(&mut sql, 3);
+        sql.push_str(", 'queued', 0, ");
+        p.push_list(&mut sql, 6);
+        sql.push(')');
     }
     sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
     let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for (id, job) in ids.iter().zip(jobs) {
+    for job in jobs {
         query = query
-            .bind(id)
+            .bind(&job.id)
             .bind(job.kind)
             .bind(job.payload.to_string())
             .bind(job.max_attempts)
             .bind(job.run_at_ms)
             .bind(&job.dedupe_key)
-            .bind(&job.customer_id);
+            .bind(&job.customer_id)
+            .bind(now_ms)
+            .bind(now_ms);
     }
-    let inserted: std::collections::HashSet<String> = query
-        .bind(now_ms)
-        .fetch_all(&mut **tx)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(ids
-        .into_iter()
-        .zip(jobs)
-        .map(|(id, job)| {
-            inserted.contains(&id).then(|| {
+    let inserted: std::collections::HashSet<String> =
+        query.fetch_all(&mut **tx).await?.into_iter().collect();
+    Ok(jobs
+        .iter()
+        .map(|job| {
+            inserted.contains(&job.id).then(|| {
                 metrics::job_enqueued(job.kind);
-                id
+                job.id.clone()
             })
         })
         .collect())

@@ -87,8 +87,28 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
     if batch.is_empty() {
         return Ok(Vec::new());
     }
+    // The processing job of each id's first delivery in the batch, chosen before the insert so
+    // the event row names its job from the start (no second write of the rows). A repeat in the
+    // batch gets none: its insert is a no-op anyway.
+    let mut first_seen: HashSet<&str> = HashSet::new();
+    let planned: Vec<Option<NewJob>> = batch
+        .iter()
+        .map(|item| {
+            let id = item.event.id.as_str();
+            (first_seen.insert(id) && item.outcome() == Received::Queued).then(|| {
+                let mut job = NewJob::new(
+                    PROCESS_EVENT,
+                    serde_json::json!({ "event_id": id }),
+                    item.now_ms,
+                );
+                job.dedupe_key = Some(format!("stripe_event:{id}"));
+                job
+            })
+        })
+        .collect();
+
     let mut tx = db.begin().await?;
-    let inserted = insert_events(&mut tx, batch).await?;
+    let inserted = insert_events(&mut tx, batch, &planned).await?;
 
     // The first occurrence of an inserted id is new; everything else is a repeat.
     let mut claimed: HashSet<&str> = HashSet::new();
@@ -116,27 +136,18 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
         .await?;
     }
 
-    let queued: Vec<&Incoming> = batch
+    let (queued, jobs): (Vec<&Incoming>, Vec<NewJob>) = batch
         .iter()
         .zip(&outcomes)
-        .filter(|(_, o)| **o == Received::Queued)
-        .map(|(item, _)| item)
-        .collect();
-    let jobs: Vec<NewJob> = queued
-        .iter()
-        .map(|item| {
-            let mut job = NewJob::new(
-                PROCESS_EVENT,
-                serde_json::json!({ "event_id": item.event.id.as_str() }),
-                item.now_ms,
-            );
-            job.dedupe_key = Some(format!("stripe_event:{}", item.event.id.as_str()));
-            job
+        .zip(planned)
+        .filter_map(|((item, outcome), job)| match (outcome, job) {
+            (Received::Queued, Some(job)) => Some((item, job)),
+            _ => None,
         })
-        .collect();
+        .unzip();
     let now_ms = batch.iter().map(|i| i.now_ms).max().unwrap_or_default();
     let job_ids = jobs::enqueue_many(&mut tx, &jobs, now_ms).await?;
-    link_jobs(&mut tx, &queued, &job_ids).await?;
+    unlink_skipped_jobs(&mut tx, &queued, &job_ids).await?;
     tx.commit().await?;
     Ok(outcomes)
 }
@@ -145,28 +156,32 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
 /// concurrent delivery of the same event cannot make both insert, nor abort this transaction.
 /// Rows go in id order, so two PostgreSQL batches that share ids lock them in the same order
 /// and cannot deadlock.
-async fn insert_events(tx: &mut Tx, batch: &[Incoming]) -> Result<HashSet<String>, sqlx::Error> {
-    const COLS: usize = 13;
+async fn insert_events(
+    tx: &mut Tx,
+    batch: &[Incoming],
+    jobs: &[Option<NewJob<'_>>],
+) -> Result<HashSet<String>, sqlx::Error> {
     let mut sql = String::from(
         "INSERT INTO stripe_events (id, event_type, created, livemode, api_version, account, object_type, object_id, \
-         stripe_customer_id, payload, status, status_reason, duplicate_count, received_at, updated_at) VALUES ",
+         stripe_customer_id, payload, status, status_reason, job_id, duplicate_count, received_at, updated_at) VALUES ",
     );
+    let mut p = tx.placeholders();
     for i in 0..batch.len() {
-        let b = i * COLS;
         if i > 0 {
             sql.push(',');
         }
         sql.push('(');
-        for c in 1..=12 {
-            sql.push_str(&format!("${}, ", b + c));
-        }
-        sql.push_str(&format!("0, ${0}, ${0})", b + 13));
+        p.push_list(&mut sql, 13);
+        sql.push_str(", 0, ");
+        p.push_list(&mut sql, 2);
+        sql.push(')');
     }
     sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
-    let mut sorted: Vec<&Incoming> = batch.iter().collect();
-    sorted.sort_by(|a, b| a.event.id.as_str().cmp(b.event.id.as_str()));
+    let mut sorted: Vec<(&Incoming, &Option<NewJob>)> = batch.iter().zip(jobs).collect();
+    // Stable: of two deliveries of one id, the first (the one with the job) is inserted.
+    sorted.sort_by(|a, b| a.0.event.id.as_str().cmp(b.0.event.id.as_str()));
     let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for item in sorted {
+    for (item, job) in sorted {
         let event = &item.event;
         let (status, reason) = match item.outcome() {
             Received::Queued => ("received", None),
@@ -186,41 +201,25 @@ async fn insert_events(tx: &mut Tx, batch: &[Incoming]) -> Result<HashSet<String
             .bind(&item.raw)
             .bind(status)
             .bind(reason)
+            .bind(job.as_ref().map(|j| j.id.as_str()))
+            .bind(item.now_ms)
             .bind(item.now_ms);
     }
     Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
 }
 
-/// Points each new event at its processing job, in one statement.
-async fn link_jobs(
+/// A new event whose job was not enqueued (a pending job with its dedupe key already existed)
+/// must not name the job it was given: that job does not exist. Rare, so one statement each.
+async fn unlink_skipped_jobs(
     tx: &mut Tx,
     queued: &[&Incoming],
     job_ids: &[Option<String>],
 ) -> Result<(), sqlx::Error> {
-    let pairs: Vec<(&str, &str)> = queued
-        .iter()
-        .zip(job_ids)
-        .filter_map(|(item, id)| Some((item.event.id.as_str(), id.as_deref()?)))
-        .collect();
-    if pairs.is_empty() {
-        return Ok(());
+    for (item, _) in queued.iter().zip(job_ids).filter(|(_, id)| id.is_none()) {
+        sqlx::query("UPDATE stripe_events SET job_id = NULL WHERE id = $1")
+            .bind(item.event.id.as_str())
+            .execute(&mut **tx)
+            .await?;
     }
-    let mut sql = String::from("UPDATE stripe_events SET job_id = CASE id");
-    for i in 0..pairs.len() {
-        sql.push_str(&format!(" WHEN ${} THEN ${}", 2 * i + 1, 2 * i + 2));
-    }
-    sql.push_str(" END WHERE id IN (");
-    for i in 0..pairs.len() {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str(&format!("${}", 2 * i + 1));
-    }
-    sql.push(')');
-    let mut query = sqlx::query(&sql);
-    for (event_id, job_id) in pairs {
-        query = query.bind(event_id).bind(job_id);
-    }
-    query.execute(&mut **tx).await?;
     Ok(())
 }
