@@ -29,26 +29,17 @@ pub enum DbError {
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
      PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
 
-pub(super) async fn connect(url: &DatabaseUrl, options: AnyPoolOptions) -> Result<Db, DbError> {
+pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
     sqlx::any::install_default_drivers();
     let (backend, conn_url) = match url {
         DatabaseUrl::Sqlite { url } => (Backend::Sqlite, sqlite_url(url)?),
         DatabaseUrl::Postgres { url } => (Backend::Postgres, url.clone()),
     };
-    let options = options
-        .acquire_timeout(Duration::from_secs(5))
-        .max_connections(match backend {
-            Backend::Sqlite => 8,
-            Backend::Postgres => 16,
-        });
     let options = match backend {
-        Backend::Sqlite => options.after_connect(|conn, _meta| {
-            Box::pin(async move {
-                conn.execute(SQLITE_PRAGMAS).await?;
-                Ok(())
-            })
-        }),
-        Backend::Postgres => options,
+        Backend::Sqlite => sqlite_pool_options().max_connections(8),
+        Backend::Postgres => AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(5))
+            .max_connections(16),
     };
     let pool = options
         .connect(&conn_url)
@@ -61,11 +52,44 @@ pub(super) async fn connect(url: &DatabaseUrl, options: AnyPoolOptions) -> Resul
         Backend::Sqlite => Some(Default::default()),
         Backend::Postgres => None,
     };
+    // SQLite writers take turns anyway (the write lock), so they share one connection of
+    // their own, whose page and statement caches stay warm. From the pool each write
+    // transaction got the connection idle longest, whose page cache the last commit (made on
+    // another connection) had invalidated, and the webhook committer prepared its batch
+    // statements once per connection. An in-memory database exists once per connection, so it
+    // keeps the single pool.
+    let writer = match backend {
+        Backend::Sqlite if !conn_url.contains(":memory:") && !conn_url.contains("mode=memory") => {
+            Some(
+                sqlite_pool_options()
+                    .max_connections(1)
+                    .connect(&conn_url)
+                    .await
+                    .map_err(|source| DbError::Connect {
+                        url: url.redacted(),
+                        source,
+                    })?,
+            )
+        }
+        _ => None,
+    };
     Ok(Db {
         pool,
+        writer,
         backend,
         write_lock,
     })
+}
+
+fn sqlite_pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        })
 }
 
 /// Adds `mode=rwc` (create if missing) and creates the parent folder, so the default

@@ -17,7 +17,7 @@ pub use write::{Tx, WriteConn};
 mod placeholders;
 pub use placeholders::Placeholders;
 
-use sqlx::{any::AnyPoolOptions, AnyPool};
+use sqlx::AnyPool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ impl Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: AnyPool,
+    /// SQLite's writers' own connection (see `connect`); None on PostgreSQL.
+    writer: Option<AnyPool>,
     backend: Backend,
     /// SQLite allows one writer at a time. Writers in this process queue here, first come first
     /// served, instead of in SQLite's busy handler, which sleeps in growing steps (1, 2, 5, 10 …
@@ -52,7 +54,7 @@ pub struct Db {
 impl Db {
     /// Opens the pool. SQLite files (and their folder) are created on first use.
     pub async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
-        connect::connect(url, AnyPoolOptions::new()).await
+        connect::connect(url).await
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -69,7 +71,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         let guard = self.write_guard().await;
         let inner = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Sqlite => self.write_pool().begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(Tx::new(inner, self.backend, guard))
@@ -79,8 +81,12 @@ impl Db {
     /// on SQLite it holds the same write lock as `begin`.
     pub async fn write(&self) -> Result<WriteConn, sqlx::Error> {
         let guard = self.write_guard().await;
-        let conn = self.pool.acquire().await?;
+        let conn = self.write_pool().acquire().await?;
         Ok(WriteConn::new(conn, guard))
+    }
+
+    fn write_pool(&self) -> &AnyPool {
+        self.writer.as_ref().unwrap_or(&self.pool)
     }
 
     async fn write_guard(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
@@ -115,6 +121,9 @@ impl Db {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await
     }
 }
