@@ -114,61 +114,54 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// At `rate` per second for `seconds`: event n is due at start + n/rate, and whichever sender
-/// is free takes the next due event. Returns each event's latency from its due time.
+/// is free takes the next due event, so latency counts from the due time.
 async fn fixed_rate(target: Rc<Target>, rate: u64, seconds: u64) -> (Vec<Duration>, usize) {
     let total = (rate * seconds) as usize;
     let gap = Duration::from_secs_f64(1.0 / rate as f64);
     let started = Instant::now();
-    let next = Rc::new(Cell::new(0usize));
-    let mut handles = Vec::new();
-    for _ in 0..FIXED_RATE_SENDERS {
-        let (mut sender, next) = (Sender::new(target.clone()), next.clone());
-        handles.push(tokio::task::spawn_local(async move {
-            let (mut lat, mut errors) = (Vec::new(), 0usize);
-            loop {
-                let n = next.get();
-                if n >= total {
-                    break;
-                }
-                next.set(n + 1);
-                let due = started + gap * n as u32;
-                tokio::time::sleep_until(due.into()).await;
-                let ok = sender.post(n).await;
-                lat.push(due.elapsed());
-                errors += usize::from(!ok);
-            }
-            (lat, errors)
-        }));
-    }
-    collect(handles).await
+    run_senders(target, FIXED_RATE_SENDERS, move |n| {
+        (n < total).then(|| started + gap * n as u32)
+    })
+    .await
 }
 
 /// `senders` connections, each posting its next event as soon as the last one is answered.
 async fn flat_out(target: Rc<Target>, senders: usize, seconds: u64) -> (Vec<Duration>, usize) {
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    run_senders(target, senders, move |_| {
+        let now = Instant::now();
+        (now < deadline).then_some(now)
+    })
+    .await
+}
+
+/// `count` senders share one event counter. `due(n)` says when event n goes (None: the run is
+/// over); a sender waits for that moment, posts, and records the latency from it.
+async fn run_senders(
+    target: Rc<Target>,
+    count: usize,
+    due: impl Fn(usize) -> Option<Instant> + Clone + 'static,
+) -> (Vec<Duration>, usize) {
     let next = Rc::new(Cell::new(0usize));
     let mut handles = Vec::new();
-    for _ in 0..senders {
-        let (mut sender, next) = (Sender::new(target.clone()), next.clone());
+    for _ in 0..count {
+        let (mut sender, next, due) = (Sender::new(target.clone()), next.clone(), due.clone());
         handles.push(tokio::task::spawn_local(async move {
             let (mut lat, mut errors) = (Vec::new(), 0usize);
-            while Instant::now() < deadline {
+            loop {
                 let n = next.get();
+                let Some(at) = due(n) else { break };
                 next.set(n + 1);
-                let t = Instant::now();
+                if at > Instant::now() {
+                    tokio::time::sleep_until(at.into()).await;
+                }
                 let ok = sender.post(n).await;
-                lat.push(t.elapsed());
+                lat.push(at.elapsed());
                 errors += usize::from(!ok);
             }
             (lat, errors)
         }));
     }
-    collect(handles).await
-}
-
-async fn collect(
-    handles: Vec<tokio::task::JoinHandle<(Vec<Duration>, usize)>>,
-) -> (Vec<Duration>, usize) {
     let (mut lat, mut errors) = (Vec::new(), 0);
     for h in handles {
         let (l, e) = h.await.expect("a sender panicked");

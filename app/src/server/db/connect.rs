@@ -35,19 +35,15 @@ pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
         DatabaseUrl::Sqlite { url } => (Backend::Sqlite, sqlite_url(url)?),
         DatabaseUrl::Postgres { url } => (Backend::Postgres, url.clone()),
     };
+    let connect_error = |source| DbError::Connect {
+        url: url.redacted(),
+        source,
+    };
     let options = match backend {
         Backend::Sqlite => sqlite_pool_options().max_connections(8),
-        Backend::Postgres => AnyPoolOptions::new()
-            .acquire_timeout(Duration::from_secs(5))
-            .max_connections(16),
+        Backend::Postgres => pool_options().max_connections(16),
     };
-    let pool = options
-        .connect(&conn_url)
-        .await
-        .map_err(|source| DbError::Connect {
-            url: url.redacted(),
-            source,
-        })?;
+    let pool = options.connect(&conn_url).await.map_err(connect_error)?;
     let write_lock = match backend {
         Backend::Sqlite => Some(Default::default()),
         Backend::Postgres => None,
@@ -65,10 +61,7 @@ pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
                     .max_connections(1)
                     .connect(&conn_url)
                     .await
-                    .map_err(|source| DbError::Connect {
-                        url: url.redacted(),
-                        source,
-                    })?,
+                    .map_err(connect_error)?,
             )
         }
         _ => None,
@@ -81,15 +74,17 @@ pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
     })
 }
 
+fn pool_options() -> AnyPoolOptions {
+    AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5))
+}
+
 fn sqlite_pool_options() -> AnyPoolOptions {
-    AnyPoolOptions::new()
-        .acquire_timeout(Duration::from_secs(5))
-        .after_connect(|conn, _meta| {
-            Box::pin(async move {
-                conn.execute(SQLITE_PRAGMAS).await?;
-                Ok(())
-            })
+    pool_options().after_connect(|conn, _meta| {
+        Box::pin(async move {
+            conn.execute(SQLITE_PRAGMAS).await?;
+            Ok(())
         })
+    })
 }
 
 /// Adds `mode=rwc` (create if missing) and creates the parent folder, so the default

@@ -39,13 +39,6 @@ impl Placeholders {
             self.push(sql);
         }
     }
-
-    /// Appends `(p, p, …)` for a row of `n` values.
-    pub fn push_row(&mut self, sql: &mut String, n: usize) {
-        sql.push('(');
-        self.push_list(sql, n);
-        sql.push(')');
-    }
 }
 
 #[cfg(test)]
@@ -56,15 +49,16 @@ mod tests {
     fn postgres_numbers_in_bind_order_and_sqlite_binds_anonymously() {
         let mut pg = Placeholders::new(Backend::Postgres);
         let mut sql = String::new();
-        pg.push_row(&mut sql, 3);
-        sql.push(',');
-        pg.push_row(&mut sql, 2);
-        assert_eq!(sql, "($1, $2, $3),($4, $5)");
+        pg.push_list(&mut sql, 3);
+        sql.push_str(", 0, ");
+        pg.push(&mut sql);
+        assert_eq!(sql, "$1, $2, $3, 0, $4");
 
         let mut lite = Placeholders::new(Backend::Sqlite);
         let mut sql = String::new();
-        lite.push_row(&mut sql, 2);
+        lite.push_list(&mut sql, 2);
+        sql.push_str(", 0, ");
         lite.push(&mut sql);
-        assert_eq!(sql, "(?, ?)?");
+        assert_eq!(sql, "?, ?, 0, ?");
     }
 }

@@ -3,8 +3,9 @@ use crate::server::db::{Db, Tx};
 use crate::server::metrics;
 use sqlx::Row;
 
-/// A job to enqueue.
-#[derive(Debug, Clone)]
+/// A job to enqueue. Not `Clone`: a copy would carry the same id, and enqueueing it would be
+/// skipped as if it were a pending duplicate.
+#[derive(Debug)]
 pub struct NewJob<'a> {
     /// Chosen up front, so a caller can point its own rows at the job in the same statement
     /// that writes them (webhook ingest does).
