@@ -36,6 +36,23 @@ fn subscription(
     )
 }
 
+/// Now, in Unix seconds, at least a minute into the UTC day and two minutes before its end.
+/// "Failed payments today" counts from 00:00 UTC, so a run that straddles midnight counted
+/// cus_4's failure (made a minute back) as yesterday's; a CI run at midnight met that.
+async fn clear_of_midnight() -> i64 {
+    const DAY: i64 = 86_400;
+    let into_day = chrono::Utc::now().timestamp().rem_euclid(DAY);
+    let wait = if into_day < 60 {
+        61 - into_day
+    } else if into_day > DAY - 120 {
+        DAY - into_day + 61
+    } else {
+        0
+    };
+    tokio::time::sleep(std::time::Duration::from_secs(wait as u64)).await;
+    chrono::Utc::now().timestamp()
+}
+
 async fn deliver(app: &TestApp, id: &str, kind: &str, created: i64, object: Value) {
     assert_eq!(
         app.deliver_stripe(SECRET, &event(id, kind, created, object))
@@ -48,7 +65,7 @@ async fn the_overview_adds_up_the_mirror(backend: Backend) {
     let Some(app) = app_with(backend, &[]).await else {
         return;
     };
-    let now = chrono::Utc::now().timestamp();
+    let now = clear_of_midnight().await;
     for (n, cus) in ["cus_1", "cus_2", "cus_3", "cus_4"].iter().enumerate() {
         let c = object(
             "customer",
