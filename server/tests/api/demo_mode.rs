@@ -9,7 +9,10 @@ use app::domain::Role;
 use app::server::stripe::api::StripeApi;
 use std::collections::BTreeMap;
 
-both_backends!(the_demo_acts_end_to_end_on_simulated_stripe_and_crm);
+both_backends!(
+    the_demo_acts_end_to_end_on_simulated_stripe_and_crm,
+    a_hand_edit_counts_as_drift_only_when_it_changes_a_value
+);
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
     sqlx::query_scalar(sql)
@@ -256,4 +259,53 @@ async fn the_demo_acts_end_to_end_on_simulated_stripe_and_crm(backend: Backend) 
     // Every page says it is a demo.
     let html = app.html(&app.client, "/login").await;
     assert!(html.contains("Demo mode — simulated Stripe and CRM"));
+}
+
+/// The demo counts each planted hand edit as drift the import must find; an "edit" that sets
+/// the value the sync already pushed (a trial customer's stage to "opportunity") is none, and
+/// counting it made the demo test fail whenever the random customer ids put a trial there.
+async fn a_hand_edit_counts_as_drift_only_when_it_changes_a_value(backend: Backend) {
+    use app::server::demo::sim_crm;
+    let Some(app) = spawn_app_with(backend, |v| {
+        v.insert("DEMO_MODE".into(), "true".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let props = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let mut tx = app.state.db.begin().await.unwrap();
+    let id = sim_crm::create(
+        &mut tx,
+        &props(&[
+            ("email", "ada@acme.test"),
+            ("lifecyclestage", "opportunity"),
+        ]),
+        1,
+    )
+    .await
+    .unwrap();
+    let same = props(&[("lifecyclestage", "opportunity")]);
+    assert!(!sim_crm::edit(&mut tx, &id, &same, 2).await.unwrap());
+    let other = props(&[("lifecyclestage", "customer")]);
+    assert!(sim_crm::edit(&mut tx, &id, &other, 3).await.unwrap());
+    assert!(!sim_crm::edit(&mut tx, "no-such-contact", &other, 4)
+        .await
+        .unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT properties FROM demo_crm_contacts WHERE id = $1",
+            &id
+        )
+        .await
+        .map(|p| p.contains("\"lifecyclestage\":\"customer\"")),
+        Some(true)
+    );
 }

@@ -82,7 +82,9 @@ pub async fn create(
     Ok(id)
 }
 
-/// Changes properties the way a person editing the contact in the CRM would.
+/// Changes properties the way a person editing the contact in the CRM would. Returns whether
+/// any value changed: setting a property to the value it already holds (a trial customer's
+/// stage to "opportunity", which is what the sync pushed) is no edit at all.
 pub async fn edit(
     conn: &mut AnyConnection,
     id: &str,
@@ -92,6 +94,9 @@ pub async fn edit(
     let Some(mut c) = by_id(conn, id).await? else {
         return Ok(false);
     };
+    if changes.iter().all(|(k, v)| c.properties.get(k) == Some(v)) {
+        return Ok(false);
+    }
     c.properties.extend(changes.clone());
     store(conn, id, &c.properties, now).await?;
     Ok(true)
