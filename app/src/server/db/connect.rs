@@ -1,4 +1,4 @@
-use super::{Backend, Db};
+use super::{checkpoint, Backend, Db};
 use crate::server::config::DatabaseUrl;
 use sqlx::{any::AnyPoolOptions, Executor};
 use std::{path::Path, time::Duration};
@@ -25,9 +25,11 @@ pub enum DbError {
 
 /// Settings every SQLite connection needs: WAL so readers never block the writer, foreign keys
 /// enforced (SQLite leaves them off by default), and a busy timeout so a second writer waits
-/// rather than failing at once.
+/// rather than failing at once. Temporary storage in memory: a multi-row insert's statement
+/// journal (webhook batches) otherwise spills past 64 KiB into a file that is created, written
+/// and deleted in every commit.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
 
 pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
     sqlx::any::install_default_drivers();
@@ -40,7 +42,7 @@ pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
         source,
     };
     let options = match backend {
-        Backend::Sqlite => sqlite_pool_options().max_connections(8),
+        Backend::Sqlite => sqlite_pool_options("").max_connections(8),
         Backend::Postgres => pool_options().max_connections(16),
     };
     let pool = options.connect(&conn_url).await.map_err(connect_error)?;
@@ -56,13 +58,14 @@ pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
     // keeps the single pool.
     let writer = match backend {
         Backend::Sqlite if !conn_url.contains(":memory:") && !conn_url.contains("mode=memory") => {
-            Some(
-                sqlite_pool_options()
-                    .max_connections(1)
-                    .connect(&conn_url)
-                    .await
-                    .map_err(connect_error)?,
-            )
+            let writer = sqlite_pool_options(checkpoint::WRITER_PRAGMAS)
+                .max_connections(1)
+                .connect(&conn_url)
+                .await
+                .map_err(connect_error)?;
+            // Copies committed pages into the database off the writer (checkpoint.rs).
+            checkpoint::spawn(pool.clone());
+            Some(writer)
         }
         _ => None,
     };
@@ -78,10 +81,14 @@ fn pool_options() -> AnyPoolOptions {
     AnyPoolOptions::new().acquire_timeout(Duration::from_secs(5))
 }
 
-fn sqlite_pool_options() -> AnyPoolOptions {
-    pool_options().after_connect(|conn, _meta| {
+/// `extra`: pragmas for this pool's connections after the common ones.
+fn sqlite_pool_options(extra: &'static str) -> AnyPoolOptions {
+    pool_options().after_connect(move |conn, _meta| {
         Box::pin(async move {
             conn.execute(SQLITE_PRAGMAS).await?;
+            if !extra.is_empty() {
+                conn.execute(extra).await?;
+            }
             Ok(())
         })
     })

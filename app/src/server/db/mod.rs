@@ -3,6 +3,7 @@
 //! (BIGINT, TEXT, DOUBLE PRECISION; flags are BIGINT 0/1, times are BIGINT milliseconds since
 //! the Unix epoch in UTC) and no backend-specific SQL outside this folder.
 
+mod checkpoint;
 mod connect;
 pub mod keyset;
 mod migrations;
