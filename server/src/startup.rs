@@ -163,9 +163,17 @@ pub fn router(state: AppState) -> Router {
     let auth_layer =
         AuthManagerLayerBuilder::new(StaffBackend::new(state.db.clone()), session_layer).build();
 
-    let mut router = Router::new();
+    // Machine-to-machine routes (Stripe's signature, a product's bearer key) never carry a
+    // staff cookie, so they skip the session, auth and CSRF layers, which were a good part of
+    // each webhook's cost; the permission guard runs for them exactly as for every route.
+    let guard = axum::middleware::from_fn_with_state(state.clone(), middleware::guard);
+    let (mut router, mut machine) = (Router::new(), Router::new());
     for (path, method_router) in rest_routes() {
-        router = router.route(path, method_router);
+        if middleware::csrf::is_machine_route(path) {
+            machine = machine.route(path, method_router);
+        } else {
+            router = router.route(path, method_router);
+        }
     }
     router
         .leptos_routes_with_context(
@@ -175,16 +183,15 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         // Every matched route passes the guard; unmatched paths fall through to the 404s.
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::guard,
-        ))
+        .route_layer(guard.clone())
         .fallback(routes::fallback::fallback)
         .layer(auth_layer)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::csrf,
         ))
+        // Added after the layers above, so they do not wrap it; those below wrap everything.
+        .merge(machine.route_layer(guard))
         // Router::layer wraps what is already there, so the last layer added runs first:
         // the request id is outermost, so even a 413 from the body limit carries it.
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))

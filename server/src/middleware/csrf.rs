@@ -10,12 +10,18 @@ use axum::{
     response::Response,
 };
 
-const EXEMPT_PREFIXES: &[&str] = &["/api/webhooks/", "/api/v1/"];
+const MACHINE_PREFIXES: &[&str] = &["/api/webhooks/", "/api/v1/"];
+
+/// Routes that authenticate by signature or bearer key, never by a staff cookie. The router
+/// serves them outside the session layers and this check (startup.rs).
+pub fn is_machine_route(path: &str) -> bool {
+    MACHINE_PREFIXES.iter().any(|p| path.starts_with(p))
+}
 
 pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let path = req.uri().path();
-    if safe || EXEMPT_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    if safe || is_machine_route(path) {
         return next.run(req).await;
     }
     let headers = req.headers();

@@ -1,7 +1,7 @@
 //! Layers applied to every request.
 
 mod api_errors;
-mod csrf;
+pub mod csrf;
 mod guard;
 mod request_context;
 pub mod security_headers;

@@ -17,6 +17,7 @@ both_backends!(
     cookies_are_secure_when_served_over_https,
     cross_site_posts_are_refused,
     audit_export_streams_csv_and_is_audited,
+    machine_routes_neither_read_nor_extend_staff_sessions,
 );
 
 #[derive(Debug, PartialEq)]
@@ -515,4 +516,46 @@ async fn cookies_are_secure_when_served_over_https(backend: Backend) {
         cookie.contains("Secure") && cookie.contains("HttpOnly"),
         "{cookie}"
     );
+}
+
+/// Stripe's webhooks and the product's intake API authenticate by signature or bearer key. They
+/// are served outside the session layers: a staff cookie sent along is not loaded, and the
+/// request neither slides the session's expiry nor sets a cookie.
+async fn machine_routes_neither_read_nor_extend_staff_sessions(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (client, _) = app.sign_in(Role::Admin).await;
+    sqlx::query("UPDATE sessions SET expires_at = expires_at - 600000")
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+    let expiry = || async {
+        sqlx::query_scalar::<_, i64>("SELECT MAX(expires_at) FROM sessions")
+            .fetch_one(app.state.db.pool())
+            .await
+            .unwrap()
+    };
+    let before = expiry().await;
+    for path in ["/api/v1/support/tickets", "/api/webhooks/stripe"] {
+        let res = client
+            .post(app.url(path))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        // Refused by the route's own check (no key; webhooks not configured in tests), not
+        // by the session.
+        assert!(
+            matches!(res.status().as_u16(), 401 | 503),
+            "{path}: {}",
+            res.status()
+        );
+        assert_eq!(session_cookie(&res), None, "{path} set a session cookie");
+        assert_eq!(expiry().await, before, "{path} slid the session's expiry");
+    }
+    // The same client on a staff page still slides it: the session is alive and well.
+    assert_eq!(client.get(app.url("/")).send().await.unwrap().status(), 200);
+    assert!(expiry().await > before);
 }
