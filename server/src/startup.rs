@@ -163,9 +163,10 @@ pub fn router(state: AppState) -> Router {
     let auth_layer =
         AuthManagerLayerBuilder::new(StaffBackend::new(state.db.clone()), session_layer).build();
 
-    // Machine-to-machine routes (Stripe's signature, a product's bearer key) never carry a
-    // staff cookie, so they skip the session, auth and CSRF layers, which were a good part of
-    // each webhook's cost; the permission guard runs for them exactly as for every route.
+    // Machine-to-machine routes (Stripe's signature, a product's bearer key) authenticate
+    // without a staff cookie, so they skip the session, auth and CSRF layers: a cookie sent
+    // along is neither loaded nor rewritten. The permission guard runs for them as for every
+    // route.
     let guard = axum::middleware::from_fn_with_state(state.clone(), middleware::guard);
     let (mut router, mut machine) = (Router::new(), Router::new());
     for (path, method_router) in rest_routes() {
