@@ -444,19 +444,20 @@ async fn audit_export_streams_csv_and_is_audited(backend: Backend) {
     assert_eq!(bad.status(), 400);
 }
 
+async fn latest_session_expiry(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT MAX(expires_at) FROM sessions")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap()
+}
+
 async fn idle_sessions_expire_and_activity_extends_them(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
     let (client, _) = app.sign_in(Role::Viewer).await;
-    let expiry = || async {
-        sqlx::query_scalar::<_, i64>("SELECT MAX(expires_at) FROM sessions")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap()
-    };
     let now = chrono::Utc::now().timestamp_millis();
-    let first = expiry().await;
+    let first = latest_session_expiry(&app).await;
     // 30 minutes of idle time by default.
     assert!(
         (first - now - 30 * 60_000).abs() < 60_000,
@@ -469,7 +470,7 @@ async fn idle_sessions_expire_and_activity_extends_them(backend: Backend) {
         .unwrap();
     assert_eq!(client.get(app.url("/")).send().await.unwrap().status(), 200);
     assert!(
-        expiry().await >= first - 1000,
+        latest_session_expiry(&app).await >= first - 1000,
         "a request slides the expiry forward again"
     );
     sqlx::query("UPDATE sessions SET expires_at = 1")
@@ -530,13 +531,7 @@ async fn machine_routes_neither_read_nor_extend_staff_sessions(backend: Backend)
         .execute(app.state.db.pool())
         .await
         .unwrap();
-    let expiry = || async {
-        sqlx::query_scalar::<_, i64>("SELECT MAX(expires_at) FROM sessions")
-            .fetch_one(app.state.db.pool())
-            .await
-            .unwrap()
-    };
-    let before = expiry().await;
+    let before = latest_session_expiry(&app).await;
     for path in ["/api/v1/support/tickets", "/api/webhooks/stripe"] {
         let res = client
             .post(app.url(path))
@@ -553,9 +548,13 @@ async fn machine_routes_neither_read_nor_extend_staff_sessions(backend: Backend)
             res.status()
         );
         assert_eq!(session_cookie(&res), None, "{path} set a session cookie");
-        assert_eq!(expiry().await, before, "{path} slid the session's expiry");
+        assert_eq!(
+            latest_session_expiry(&app).await,
+            before,
+            "{path} slid the session's expiry"
+        );
     }
     // The same client on a staff page still slides it: the session is alive and well.
     assert_eq!(client.get(app.url("/")).send().await.unwrap().status(), 200);
-    assert!(expiry().await > before);
+    assert!(latest_session_expiry(&app).await > before);
 }

@@ -265,19 +265,13 @@ async fn the_demo_acts_end_to_end_on_simulated_stripe_and_crm(backend: Backend) 
 /// the value the sync already pushed (a trial customer's stage to "opportunity") is none, and
 /// counting it made the demo test fail whenever the random customer ids put a trial there.
 async fn a_hand_edit_counts_as_drift_only_when_it_changes_a_value(backend: Backend) {
-    use app::server::demo::sim_crm;
+    use app::server::demo::sim_crm::{self, props};
     let Some(app) = spawn_app_with(backend, |v| {
         v.insert("DEMO_MODE".into(), "true".into());
     })
     .await
     else {
         return;
-    };
-    let props = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     };
     let mut tx = app.state.db.begin().await.unwrap();
     let id = sim_crm::create(

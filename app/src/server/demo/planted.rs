@@ -8,7 +8,7 @@
 
 use super::{sim_crm, sim_stripe};
 use crate::server::actor::{Actor, RequestMeta};
-use crate::server::crm::{import, Properties};
+use crate::server::crm::import;
 use crate::server::db::Db;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -18,13 +18,6 @@ use serde_json::Value;
 pub struct Person {
     pub email: String,
     pub name: String,
-}
-
-fn props(pairs: &[(&str, &str)]) -> Properties {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
 }
 
 fn split_name(name: &str) -> (&str, &str) {
@@ -66,7 +59,7 @@ pub async fn before_sync(
     let (mut single, mut twice) = (0, 0);
     for p in people {
         let (first, last) = split_name(&p.name);
-        let lead = props(&[
+        let lead = sim_crm::props(&[
             ("email", &p.email),
             ("firstname", first),
             ("lastname", last),
@@ -124,15 +117,16 @@ pub async fn after_sync(db: &Db, seed: u64, now_ms: i64) -> Result<Planted, sqlx
         match rng.gen_range(0..100) {
             0..=3 => {
                 let edit = if rng.gen_bool(0.5) {
-                    props(&[("ledgerline_plan", "Enterprise (promised on a call)")])
+                    sim_crm::props(&[("ledgerline_plan", "Enterprise (promised on a call)")])
                 } else {
-                    props(&[("lifecyclestage", "opportunity")])
+                    sim_crm::props(&[("lifecyclestage", "opportunity")])
                 };
                 planted.drifted +=
                     usize::from(sim_crm::edit(&mut tx, contact, &edit, now_ms).await?);
             }
             4..=5 => {
-                let copy = props(&[("email", &email.to_uppercase()), ("lifecyclestage", "lead")]);
+                let copy =
+                    sim_crm::props(&[("email", &email.to_uppercase()), ("lifecyclestage", "lead")]);
                 sim_crm::create(&mut tx, &copy, now_ms).await?;
                 planted.duplicated += 1;
             }

@@ -60,6 +60,14 @@ async fn store(
     Ok(())
 }
 
+/// Properties from name/value pairs, as a person would type them into the CRM.
+pub fn props(pairs: &[(&str, &str)]) -> Properties {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 /// Creates a contact, as the CRM's own users (sales, a form) would, and returns its id.
 pub async fn create(
     conn: &mut AnyConnection,
