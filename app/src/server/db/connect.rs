@@ -28,7 +28,7 @@ pub enum DbError {
 /// rather than failing at once. Temporary storage in memory: a multi-row insert's statement
 /// journal (webhook batches) otherwise spills past 64 KiB into a file that is created, written
 /// and deleted in every commit.
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+pub(super) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
      PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;";
 
 pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
@@ -69,11 +69,13 @@ pub(super) async fn connect(url: &DatabaseUrl) -> Result<Db, DbError> {
         }
         _ => None,
     };
+    let sqlite_file = writer.as_ref().map(|_| sqlite_path(&conn_url).into());
     Ok(Db {
         pool,
         writer,
         backend,
         write_lock,
+        sqlite_file,
     })
 }
 
@@ -94,13 +96,21 @@ fn sqlite_pool_options(extra: &'static str) -> AnyPoolOptions {
     })
 }
 
-/// Adds `mode=rwc` (create if missing) and creates the parent folder, so the default
-/// `sqlite://data/ledgerline.db` works on a fresh clone.
-fn sqlite_url(url: &str) -> Result<String, DbError> {
+/// The file path in a SQLite URL (`sqlite://path?options`).
+fn sqlite_path(url: &str) -> &str {
     let path_part = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
-    let (path, query) = path_part.split_once('?').unwrap_or((path_part, ""));
+    path_part
+        .split_once('?')
+        .map_or(path_part, |(path, _)| path)
+}
+
+/// Adds `mode=rwc` (create if missing) and creates the parent folder, so the default
+/// `sqlite://data/ledgerline.db` works on a fresh clone.
+fn sqlite_url(url: &str) -> Result<String, DbError> {
+    let path = sqlite_path(url);
+    let query = url.split_once('?').map_or("", |(_, query)| query);
     if path != ":memory:" && !path.is_empty() {
         if let Some(parent) = Path::new(path)
             .parent()

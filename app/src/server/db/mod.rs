@@ -18,6 +18,10 @@ pub use write::{Tx, WriteConn};
 mod placeholders;
 pub use placeholders::Placeholders;
 
+pub mod batch;
+mod sqlite_writer;
+pub use sqlite_writer::SqliteWriter;
+
 use sqlx::AnyPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +54,9 @@ pub struct Db {
     /// ms) and so turned a 2 ms wait into a 20 ms one. Other processes (the CLI) still meet the
     /// busy timeout. PostgreSQL has row locks and needs none.
     write_lock: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The database file, for connections made outside sqlx (`SqliteWriter`); None on
+    /// PostgreSQL and for in-memory SQLite.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Db {

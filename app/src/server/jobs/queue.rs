@@ -1,4 +1,5 @@
 use super::{backoff_ms, status, JobError, Registry, RetryPolicy};
+use crate::server::db::batch::{Arg, BatchTx};
 use crate::server::db::{Db, Tx};
 use crate::server::metrics;
 use sqlx::Row;
@@ -53,11 +54,11 @@ pub async fn enqueue(
 /// NOTHING` never aborts the caller's transaction, which a violation would poison on
 /// PostgreSQL, and unlike a check-then-insert it also holds against a concurrent enqueue.
 /// Returns each job's id in order, or None where it was skipped.
-pub async fn enqueue_many(
-    tx: &mut Tx,
+pub async fn enqueue_many<T: BatchTx>(
+    tx: &mut T,
     jobs: &[NewJob<'_>],
     now_ms: i64,
-) -> Result<Vec<Option<String>>, sqlx::Error> {
+) -> Result<Vec<Option<String>>, T::Error> {
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
@@ -76,21 +77,23 @@ pub async fn enqueue_many(
         sql.push(')');
     }
     sql.push_str(" ON CONFLICT DO NOTHING RETURNING id");
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
-    for job in jobs {
-        query = query
-            .bind(&job.id)
-            .bind(job.kind)
-            .bind(job.payload.to_string())
-            .bind(job.max_attempts)
-            .bind(job.run_at_ms)
-            .bind(&job.dedupe_key)
-            .bind(&job.customer_id)
-            .bind(now_ms)
-            .bind(now_ms);
+    let payloads: Vec<String> = jobs.iter().map(|job| job.payload.to_string()).collect();
+    let mut args = Vec::with_capacity(jobs.len() * 9);
+    for (job, payload) in jobs.iter().zip(&payloads) {
+        args.extend([
+            Arg::Text(&job.id),
+            Arg::Text(job.kind),
+            Arg::Text(payload),
+            Arg::Int(job.max_attempts),
+            Arg::Int(job.run_at_ms),
+            Arg::OptText(job.dedupe_key.as_deref()),
+            Arg::OptText(job.customer_id.as_deref()),
+            Arg::Int(now_ms),
+            Arg::Int(now_ms),
+        ]);
     }
     let inserted: std::collections::HashSet<String> =
-        query.fetch_all(&mut **tx).await?.into_iter().collect();
+        tx.fetch_strings(&sql, &args).await?.into_iter().collect();
     Ok(jobs
         .iter()
         .map(|job| {

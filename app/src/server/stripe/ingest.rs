@@ -4,7 +4,8 @@
 use super::event::EventEnvelope;
 use super::handled::is_handled;
 use crate::server::config::StripeMode;
-use crate::server::db::{Db, Tx};
+use crate::server::db::batch::{Arg, BatchTx};
+use crate::server::db::Db;
 use crate::server::jobs::{self, NewJob};
 use std::collections::{BTreeMap, HashSet};
 
@@ -87,6 +88,18 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
     if batch.is_empty() {
         return Ok(Vec::new());
     }
+    let mut tx = db.begin().await?;
+    let outcomes = store_batch(&mut tx, batch).await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// `receive_batch`'s writes inside the caller's transaction, on either kind of connection
+/// (group commit on SQLite drives its own; see `SqliteWriter`).
+pub async fn store_batch<T: BatchTx>(
+    tx: &mut T,
+    batch: &[Incoming],
+) -> Result<Vec<Received>, T::Error> {
     // The processing job of each id's first delivery in the batch, chosen before the insert so
     // the event row names its job from the start (no second write of the rows). A repeat in the
     // batch gets none: its insert is a no-op anyway.
@@ -107,8 +120,7 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
         })
         .collect();
 
-    let mut tx = db.begin().await?;
-    let inserted = insert_events(&mut tx, batch, &planned).await?;
+    let inserted = insert_events(tx, batch, &planned).await?;
 
     // The first occurrence of an inserted id is new; everything else is a repeat.
     let mut claimed: HashSet<&str> = HashSet::new();
@@ -126,13 +138,10 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
         }
     }
     for (id, &(count, now_ms)) in &repeats {
-        sqlx::query(
+        tx.execute(
             "UPDATE stripe_events SET duplicate_count = duplicate_count + $1, updated_at = $2 WHERE id = $3",
+            &[Arg::Int(count), Arg::Int(now_ms), Arg::Text(id)],
         )
-        .bind(count)
-        .bind(now_ms)
-        .bind(*id)
-        .execute(&mut *tx)
         .await?;
     }
 
@@ -146,9 +155,8 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
         })
         .unzip();
     let now_ms = batch.iter().map(|i| i.now_ms).max().unwrap_or_default();
-    let job_ids = jobs::enqueue_many(&mut tx, &jobs, now_ms).await?;
-    unlink_skipped_jobs(&mut tx, &queued, &job_ids).await?;
-    tx.commit().await?;
+    let job_ids = jobs::enqueue_many(tx, &jobs, now_ms).await?;
+    unlink_skipped_jobs(tx, &queued, &job_ids).await?;
     Ok(outcomes)
 }
 
@@ -156,11 +164,11 @@ pub async fn receive_batch(db: &Db, batch: &[Incoming]) -> Result<Vec<Received>,
 /// concurrent delivery of the same event cannot make both insert, nor abort this transaction.
 /// Rows go in id order, so two PostgreSQL batches that share ids lock them in the same order
 /// and cannot deadlock.
-async fn insert_events(
-    tx: &mut Tx,
+async fn insert_events<T: BatchTx>(
+    tx: &mut T,
     batch: &[Incoming],
     jobs: &[Option<NewJob<'_>>],
-) -> Result<HashSet<String>, sqlx::Error> {
+) -> Result<HashSet<String>, T::Error> {
     let mut sql = String::from(
         "INSERT INTO stripe_events (id, event_type, created, livemode, api_version, account, object_type, object_id, \
          stripe_customer_id, payload, status, status_reason, job_id, duplicate_count, received_at, updated_at) VALUES ",
@@ -180,7 +188,7 @@ async fn insert_events(
     let mut sorted: Vec<(&Incoming, &Option<NewJob>)> = batch.iter().zip(jobs).collect();
     // Stable: of two deliveries of one id, the first (the one with the job) is inserted.
     sorted.sort_by(|a, b| a.0.event.id.as_str().cmp(b.0.event.id.as_str()));
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    let mut args = Vec::with_capacity(batch.len() * 15);
     for (item, job) in sorted {
         let event = &item.event;
         let (status, reason) = match item.outcome() {
@@ -188,38 +196,40 @@ async fn insert_events(
             Received::Ignored => ("ignored", Some("type not mirrored")),
             _ => ("rejected", Some("mode mismatch")),
         };
-        query = query
-            .bind(event.id.as_str())
-            .bind(&event.kind)
-            .bind(event.created)
-            .bind(event.livemode as i64)
-            .bind(&event.api_version)
-            .bind(&event.account)
-            .bind(&event.object_type)
-            .bind(&event.object_id)
-            .bind(&event.stripe_customer)
-            .bind(&item.raw)
-            .bind(status)
-            .bind(reason)
-            .bind(job.as_ref().map(|j| j.id.as_str()))
-            .bind(item.now_ms)
-            .bind(item.now_ms);
+        args.extend([
+            Arg::Text(event.id.as_str()),
+            Arg::Text(&event.kind),
+            Arg::Int(event.created),
+            Arg::Int(event.livemode as i64),
+            Arg::OptText(event.api_version.as_deref()),
+            Arg::OptText(event.account.as_deref()),
+            Arg::OptText(event.object_type.as_deref()),
+            Arg::OptText(event.object_id.as_deref()),
+            Arg::OptText(event.stripe_customer.as_deref()),
+            Arg::Text(&item.raw),
+            Arg::Text(status),
+            Arg::OptText(reason),
+            Arg::OptText(job.as_ref().map(|j| j.id.as_str())),
+            Arg::Int(item.now_ms),
+            Arg::Int(item.now_ms),
+        ]);
     }
-    Ok(query.fetch_all(&mut **tx).await?.into_iter().collect())
+    Ok(tx.fetch_strings(&sql, &args).await?.into_iter().collect())
 }
 
 /// A new event whose job was not enqueued (a pending job with its dedupe key already existed)
 /// must not name the job it was given: that job does not exist. Rare, so one statement each.
-async fn unlink_skipped_jobs(
-    tx: &mut Tx,
+async fn unlink_skipped_jobs<T: BatchTx>(
+    tx: &mut T,
     queued: &[&Incoming],
     job_ids: &[Option<String>],
-) -> Result<(), sqlx::Error> {
+) -> Result<(), T::Error> {
     for (item, _) in queued.iter().zip(job_ids).filter(|(_, id)| id.is_none()) {
-        sqlx::query("UPDATE stripe_events SET job_id = NULL WHERE id = $1")
-            .bind(item.event.id.as_str())
-            .execute(&mut **tx)
-            .await?;
+        tx.execute(
+            "UPDATE stripe_events SET job_id = NULL WHERE id = $1",
+            &[Arg::Text(item.event.id.as_str())],
+        )
+        .await?;
     }
     Ok(())
 }
