@@ -35,6 +35,8 @@ loads() {
   "$LOAD" "$2" "$SECRET" "$1" 1000 "$SECONDS_EACH"
   "$LOAD" "$2" "$SECRET" "$1" 0 "$SECONDS_EACH" 16
   "$LOAD" "$2" "$SECRET" "$1" 0 "$SECONDS_EACH" 64
+  # Past the reference's saturation (one event loop), to show where each receiver levels off.
+  "$LOAD" "$2" "$SECRET" "$1" 0 "$SECONDS_EACH" 256
 }
 
 ledgerline() { # $1 label, $2 DATABASE_URL
