@@ -3,7 +3,8 @@
 //! that moment, stores them in one transaction (`receive_batch`) and answers each request only
 //! after that commit. An acknowledged event is therefore always durable, exactly as with one
 //! transaction per event, but a busy moment costs one commit instead of hundreds: on SQLite
-//! every commit is a trip through the single writer.
+//! every commit is a trip through the single writer, which on a SQLite file is a thread with a
+//! connection of its own (`SqliteWriter`).
 
 use super::ingest::{receive_batch, store_batch, Incoming, Received};
 use crate::server::db::{Backend, Db, SqliteWriter};
