@@ -9,6 +9,7 @@ both_backends!(
     health_list_and_filters_show_deliveries,
     a_failed_event_is_replayed_by_an_admin_only,
     readiness_degrades_on_mode_mismatch,
+    the_customer_filter_finds_events_before_and_after_processing,
 );
 
 const SECRET: &str = "whsec_page_tests_00000000000001";
@@ -235,4 +236,72 @@ async fn readiness_degrades_on_mode_mismatch(backend: Backend) {
         .as_str()
         .unwrap()
         .contains("other Stripe mode"));
+}
+
+/// The customer filter's index only holds events that have left `received` (the migration
+/// keeps it off the acknowledgement path); events still waiting must be found all the same, in
+/// one newest-first order across pages.
+async fn the_customer_filter_finds_events_before_and_after_processing(backend: Backend) {
+    use app::domain::WebhookFilter;
+    use app::server::stripe;
+    let Some(app) = app(backend, &[]).await else {
+        return;
+    };
+    let db = &app.state.db;
+    // (id, type, customer, status after "processing"); received_at rises in this order.
+    let events = [
+        ("evt_a1", "invoice.paid", "cus_A", Some("processed")),
+        ("evt_b1", "invoice.paid", "cus_B", Some("processed")),
+        ("evt_a2", "invoice.paid", "cus_A", Some("failed")),
+        ("evt_a3", "invoice.upcoming", "cus_A", None),
+        ("evt_a4", "invoice.paid", "cus_A", None),
+        ("evt_b2", "invoice.paid", "cus_B", None),
+        ("evt_a5", "invoice.paid", "cus_A", Some("processed")),
+    ];
+    for (n, (id, kind, customer, done)) in events.iter().enumerate() {
+        let raw = serde_json::json!({
+            "id": id, "object": "event", "created": 1_767_225_600, "livemode": false, "type": kind,
+            "data": { "object": { "id": format!("in_{id}"), "object": "invoice", "customer": customer } }
+        })
+        .to_string();
+        let event = stripe::EventEnvelope::parse(raw.as_bytes()).unwrap();
+        stripe::receive(db, &event, &raw, None, 1_767_225_600_000 + n as i64)
+            .await
+            .unwrap();
+        if let Some(status) = done {
+            sqlx::query("UPDATE stripe_events SET status = $1 WHERE id = $2")
+                .bind(status)
+                .bind(id)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+    }
+    let filter = WebhookFilter {
+        stripe_customer: Some("cus_A".into()),
+        ..Default::default()
+    };
+    let (mut seen, mut before) = (Vec::new(), None::<String>);
+    for _ in 0..5 {
+        let page = stripe::webhooks::list(db, &filter, before.as_deref(), 2)
+            .await
+            .unwrap();
+        assert!(page.events.len() <= 2);
+        seen.extend(page.events.into_iter().map(|e| (e.id, e.status.as_str())));
+        before = page.next_before;
+        if before.is_none() {
+            break;
+        }
+    }
+    assert_eq!(
+        seen,
+        vec![
+            ("evt_a5".to_string(), "processed"),
+            ("evt_a4".to_string(), "received"),
+            ("evt_a3".to_string(), "ignored"),
+            ("evt_a2".to_string(), "failed"),
+            ("evt_a1".to_string(), "processed"),
+        ],
+        "every cus_A event, waiting or done, newest first across pages"
+    );
 }

@@ -121,7 +121,14 @@ pub async fn list(
         }
     }
     if let Some(c) = &filter.stripe_customer {
-        q.and(" AND e.stripe_customer_id = ?", [c.clone().into()]);
+        // Written so each side matches one index on both backends: the customer index holds
+        // events once they leave `received` (it is not written on the acknowledgement path),
+        // and the few still waiting for processing come from the status index.
+        q.and(
+            " AND ((e.stripe_customer_id = ? AND e.status <> 'received') \
+             OR (e.status = 'received' AND e.stripe_customer_id = ?))",
+            [c.clone().into(), c.clone().into()],
+        );
     }
     let rows = q
         .fetch_page(db, "e.received_at", "e.id", before, limit)
