@@ -26,9 +26,13 @@ async fn app(backend: Backend, extra: &[(&'static str, &'static str)]) -> Option
 }
 
 fn event(id: &str, kind: &str, livemode: bool) -> String {
+    event_for(id, kind, livemode, "cus_P")
+}
+
+fn event_for(id: &str, kind: &str, livemode: bool, customer: &str) -> String {
     serde_json::json!({
         "id": id, "object": "event", "created": 1_767_225_600, "livemode": livemode, "type": kind,
-        "data": { "object": { "id": "in_P", "object": "invoice", "customer": "cus_P", "status": "paid",
+        "data": { "object": { "id": "in_P", "object": "invoice", "customer": customer, "status": "paid",
                   "attempt_count": 1, "amount_due": 900, "amount_paid": 900, "amount_remaining": 0, "currency": "gbp",
                   "metadata": { "api_token": "tok_should_not_show" } } }
     })
@@ -240,7 +244,7 @@ async fn readiness_degrades_on_mode_mismatch(backend: Backend) {
 
 /// The customer filter's index only holds events that have left `received` (the migration
 /// keeps it off the acknowledgement path); events still waiting must be found all the same, in
-/// one newest-first order across pages.
+/// one newest-first order across pages. Called at the service, where a page can be 2 long.
 async fn the_customer_filter_finds_events_before_and_after_processing(backend: Backend) {
     use app::domain::WebhookFilter;
     use app::server::stripe;
@@ -259,11 +263,7 @@ async fn the_customer_filter_finds_events_before_and_after_processing(backend: B
         ("evt_a5", "invoice.paid", "cus_A", Some("processed")),
     ];
     for (n, (id, kind, customer, done)) in events.iter().enumerate() {
-        let raw = serde_json::json!({
-            "id": id, "object": "event", "created": 1_767_225_600, "livemode": false, "type": kind,
-            "data": { "object": { "id": format!("in_{id}"), "object": "invoice", "customer": customer } }
-        })
-        .to_string();
+        let raw = event_for(id, kind, false, customer);
         let event = stripe::EventEnvelope::parse(raw.as_bytes()).unwrap();
         stripe::receive(db, &event, &raw, None, 1_767_225_600_000 + n as i64)
             .await

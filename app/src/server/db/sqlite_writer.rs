@@ -4,9 +4,9 @@
 //! result row a message back, each of which can wake a parked thread; a webhook batch made a
 //! dozen such hops, and on two cores the wake-ups cost more than any code of ours (the profile
 //! is in BENCHMARKS.md, "A committer thread"). Driving the connection from one thread with no
-//! hops leaves only SQLite's own work. It takes
-//! this process's write lock like every other writer (`Db::begin`), so writes still queue in
-//! one line, and it runs the same SQL as sqlx does (`BatchTx`).
+//! hops leaves only SQLite's own work. It takes this process's write lock like every other
+//! writer (`Db::begin`), so writes still queue in one line, and it runs the same SQL as sqlx
+//! does (`BatchTx`).
 
 use super::batch::{Arg, BatchTx};
 use super::{connect, Backend, Db, Placeholders};
