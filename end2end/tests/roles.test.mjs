@@ -50,3 +50,48 @@ test('a wrong password shows one generic message', async () => {
   assert.equal((await page.getByRole('alert').textContent()).trim(), 'Wrong email or password.');
   await page.close();
 });
+
+// Other spellings of a staff page (a trailing slash, doubled slashes, dot segments, an
+// encoded letter, capitals) once reached a fallback that rendered the page without the guard.
+// Each must land on the one spelling the guard knows: sign-in for nobody, 403 for a viewer,
+// the page itself for an admin. No audit entry (they name the admin's email) may show before.
+const SPELLINGS = ['/audit/', '//audit', '/audit//', '/./audit', '/x/../audit', '/%61udit', '/AUDIT', '/Audit/'];
+
+test('every spelling of the audit log is the audit log, behind the same check', async () => {
+  const anon = await browser.newPage();
+  for (const path of SPELLINGS) {
+    const res = await anon.goto(BASE_URL + path);
+    assert.equal(new URL(anon.url()).pathname, '/login', `${path} signed out`);
+    assert.ok(res.status() < 400, `${path}: ${res.status()}`);
+    assert.ok(!(await anon.content()).includes(ADMIN), `${path} shows no audit entry signed out`);
+  }
+  await anon.close();
+
+  const viewer = await browser.newPage();
+  await signIn(viewer, VIEWER);
+  for (const path of SPELLINGS) {
+    const res = await viewer.goto(BASE_URL + path);
+    assert.equal(res.status(), 403, `${path} as viewer`);
+    assert.ok(!(await viewer.content()).includes(ADMIN), `${path} shows the viewer no audit entry`);
+  }
+  await viewer.close();
+
+  const admin = await browser.newPage();
+  await signIn(admin, ADMIN);
+  for (const path of SPELLINGS) {
+    await admin.goto(BASE_URL + path);
+    assert.equal(new URL(admin.url()).pathname, '/audit', `${path} as admin`);
+    await admin.getByRole('table').waitFor();
+  }
+  await admin.close();
+});
+
+test('an unknown address is a plain 404 that shows nothing of the app', async () => {
+  const page = await browser.newPage();
+  await signIn(page, ADMIN);
+  const res = await page.goto(BASE_URL + '/audit/extra');
+  assert.equal(res.status(), 404);
+  assert.equal((await page.getByRole('heading', { level: 1 }).textContent()).trim(), 'Page not found');
+  assert.ok(!(await page.content()).includes(ADMIN), 'no audit entry on a 404');
+  await page.close();
+});

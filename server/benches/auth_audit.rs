@@ -46,13 +46,21 @@ async fn run(label: &str, db: Db) {
             ..Default::default()
         };
         let t = Instant::now();
-        login::attempt(&db, &meta, "bench@example.com", "plum-harbor-gravel-42", i)
-            .await
-            .unwrap();
+        login::attempt(
+            &db,
+            &Default::default(),
+            &meta,
+            "bench@example.com",
+            "plum-harbor-gravel-42",
+            i,
+        )
+        .await
+        .unwrap();
         ok_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
         let _ = login::attempt(
             &db,
+            &Default::default(),
             &meta,
             &format!("nobody{i}@example.com"),
             "plum-harbor-gravel-42",
@@ -61,7 +69,15 @@ async fn run(label: &str, db: Db) {
         .await;
         unknown_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         let t = Instant::now();
-        let _ = login::attempt(&db, &meta, "bench@example.com", "wrong-password-here", i).await;
+        let _ = login::attempt(
+            &db,
+            &Default::default(),
+            &meta,
+            "bench@example.com",
+            "wrong-password-here",
+            i,
+        )
+        .await;
         wrong_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         // Keep every key under its free tries so each attempt does the full work.
         sqlx::query("DELETE FROM login_throttle")

@@ -245,36 +245,89 @@ async fn run(label: &'static str, db: Db) {
             q: Some(q.to_string()),
             ..Default::default()
         };
-        let found = customers::list(&db, &filter).await.unwrap().items.len();
-        let (p50, p95) = time(|| customers::list(&db, &filter)).await;
+        let found = customers::list(&db, &app::server::actor::Actor::System, &filter)
+            .await
+            .unwrap()
+            .items
+            .len();
+        let (p50, p95) =
+            time(|| customers::list(&db, &app::server::actor::Actor::System, &filter)).await;
         println!("| {label} | {what} (`{q}`, {found} shown) | {p50:.2} ms | {p95:.2} ms |");
     }
     let all = CustomerFilter::default();
-    let (p50, p95) = time(|| customers::list(&db, &all)).await;
+    let (p50, p95) = time(|| customers::list(&db, &app::server::actor::Actor::System, &all)).await;
     println!("| {label} | customer list, first page | {p50:.2} ms | {p95:.2} ms |");
 
     let now = BASE + 1_000_000_000_000;
-    let (p50, p95) =
-        time(|| timeline::page(&db, "cust_0", None, None, timeline::PAGE_SIZE, now)).await;
+    let (p50, p95) = time(|| {
+        timeline::page(
+            &db,
+            &app::server::actor::Actor::System,
+            "cust_0",
+            None,
+            None,
+            timeline::PAGE_SIZE,
+            now,
+        )
+    })
+    .await;
     println!(
         "| {label} | timeline first page, 10,000-entry customer | {p50:.2} ms | {p95:.2} ms |"
     );
-    let page = timeline::page(&db, "cust_0", None, None, timeline::PAGE_SIZE, now)
-        .await
-        .unwrap();
+    let page = timeline::page(
+        &db,
+        &app::server::actor::Actor::System,
+        "cust_0",
+        None,
+        None,
+        timeline::PAGE_SIZE,
+        now,
+    )
+    .await
+    .unwrap();
     let cursor = page.next_cursor.unwrap();
-    let (p50, p95) =
-        time(|| timeline::page(&db, "cust_0", None, Some(&cursor), timeline::PAGE_SIZE, now)).await;
+    let (p50, p95) = time(|| {
+        timeline::page(
+            &db,
+            &app::server::actor::Actor::System,
+            "cust_0",
+            None,
+            Some(&cursor),
+            timeline::PAGE_SIZE,
+            now,
+        )
+    })
+    .await;
     println!("| {label} | timeline next page (cursor) | {p50:.2} ms | {p95:.2} ms |");
-    let (p50, p95) =
-        time(|| timeline::page(&db, "cust_0", Some("crm"), None, timeline::PAGE_SIZE, now)).await;
+    let (p50, p95) = time(|| {
+        timeline::page(
+            &db,
+            &app::server::actor::Actor::System,
+            "cust_0",
+            Some("crm"),
+            None,
+            timeline::PAGE_SIZE,
+            now,
+        )
+    })
+    .await;
     println!("| {label} | timeline filtered to CRM | {p50:.2} ms | {p95:.2} ms |");
     let vars = HashMap::from([
         ("DATABASE_URL", "sqlite://unused.db"),
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
     ]);
     let config = Config::from_lookup(&|k| vars.get(k).map(|v| v.to_string())).unwrap();
-    let (p50, p95) = time(|| customers::view(&db, &config, "cust_0", None, now)).await;
+    let (p50, p95) = time(|| {
+        customers::view(
+            &db,
+            &app::server::actor::Actor::System,
+            &config,
+            "cust_0",
+            None,
+            now,
+        )
+    })
+    .await;
     println!("| {label} | whole customer page data (view) | {p50:.2} ms | {p95:.2} ms |");
 }
 

@@ -46,6 +46,9 @@ pub enum Command {
         #[arg(long, default_value = "Staff member")]
         name: String,
     },
+    /// Deactivate every account that still signs in with the demo's published password, so a
+    /// database that once ran the demo can be served for real.
+    DeactivateDemoAccounts,
     /// Run job workers only (no web server), e.g. extra processes sharing one PostgreSQL.
     Worker {
         /// Number of worker loops in this process.
@@ -133,6 +136,7 @@ pub fn main() -> ExitCode {
             Command::Doctor => doctor().await,
             Command::CreateAdmin { email, name } => create_staff(&email, &name, "admin").await,
             Command::CreateStaff { email, role, name } => create_staff(&email, &name, &role).await,
+            Command::DeactivateDemoAccounts => deactivate_demo_accounts().await,
             Command::Worker { count } => worker(count).await,
             Command::StripeBackfill { restart, page_size } => {
                 stripe_backfill(restart, page_size).await
@@ -164,6 +168,7 @@ async fn serve() -> ExitCode {
     };
     telemetry::init(config.log_format);
     tracing::info!(env = %config.app_env, database = %config.database_url.redacted(), "starting");
+    let demo_mode = config.demo_mode;
     let app = match Application::build(config).await {
         Ok(app) => app,
         Err(e) => {
@@ -172,6 +177,11 @@ async fn serve() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if !demo_mode {
+        if let Err(code) = refuse_published_password(&app.state().db).await {
+            return code;
+        }
+    }
     match app.run_until(shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");
@@ -179,6 +189,80 @@ async fn serve() -> ExitCode {
         }
         Err(e) => {
             tracing::error!("server error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Outside DEMO_MODE, accounts that still sign in with the demo's published password would let
+/// anyone who read the README in: refuse to serve until they are removed or re-passworded.
+async fn refuse_published_password(db: &Db) -> Result<(), ExitCode> {
+    let found = match app::server::demo::accounts_with_published_password(db).await {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: cannot check staff passwords: {e}");
+            return Err(ExitCode::FAILURE);
+        }
+    };
+    if found.is_empty() {
+        return Ok(());
+    }
+    tracing::error!(
+        accounts = found.len(),
+        "refusing to serve: demo password in use"
+    );
+    eprintln!(
+        "error: refusing to serve outside DEMO_MODE: {} account(s) still use the demo's published password:",
+        found.len()
+    );
+    for email in &found {
+        eprintln!("  {email}");
+    }
+    eprintln!(
+        "Run `ledgerline deactivate-demo-accounts` to deactivate them (create a real admin first\n\
+         with `ledgerline create-admin` if they are the only admins). If this is a demo, start it\n\
+         with DEMO_MODE=true instead."
+    );
+    Err(ExitCode::FAILURE)
+}
+
+async fn deactivate_demo_accounts() -> ExitCode {
+    let (_, db) = match open_db().await {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let result = async {
+        let mut done = Vec::new();
+        for email in app::server::demo::accounts_with_published_password(&db).await? {
+            let parsed = Email::parse(&email).map_err(|e| anyhow::anyhow!("{email}: {e}"))?;
+            let Some(staff) = services::staff::find_by_email(&db, &parsed).await? else {
+                continue;
+            };
+            services::staff::set_active(
+                &db,
+                &Actor::System,
+                &RequestMeta::default(),
+                &staff.id,
+                false,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{email}: {e}"))?;
+            done.push(email);
+        }
+        anyhow::Ok(done)
+    }
+    .await;
+    db.close().await;
+    match result {
+        Ok(done) => {
+            for email in &done {
+                println!("deactivated {email}");
+            }
+            println!("{} account(s) deactivated", done.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -356,12 +440,16 @@ async fn worker(count: usize) -> ExitCode {
         Err(code) => return code,
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let handles = app::server::jobs::spawn_workers(
+    let mut handles = app::server::jobs::spawn_workers(
         db.clone(),
         std::sync::Arc::new(app::server::jobs::registry(&config, &db)),
         app::server::jobs::WorkerConfig::with_count(count.max(1)),
-        stopped,
+        stopped.clone(),
     );
+    handles.push(app::server::services::cleanup::schedule(
+        db.clone(),
+        stopped,
+    ));
     shutdown_signal().await;
     let _ = stop.send(true);
     for h in handles {
@@ -512,7 +600,7 @@ async fn crm_import(restart: bool) -> ExitCode {
         return ExitCode::from(EXIT_CONFIG);
     };
     let now = chrono::Utc::now().timestamp_millis();
-    let status = match import::status(&db).await {
+    let status = match import::status(&db, &Actor::System).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -545,7 +633,9 @@ async fn crm_import(restart: bool) -> ExitCode {
         match result {
             Ok(_) => {
                 bar.finish_and_clear();
-                let s = import::status(&db).await.unwrap_or_default();
+                let s = import::status(&db, &Actor::System)
+                    .await
+                    .unwrap_or_default();
                 // The page's "start" is audited; a run from the command line is too.
                 let meta = RequestMeta::default();
                 let entry = services::audit::NewEntry::new(
@@ -619,9 +709,12 @@ async fn api_key(command: ApiKeyCommand) -> ExitCode {
                     println!("{}", k.key);
                 })
         }
-        ApiKeyCommand::List => api_keys::list(&db)
+        ApiKeyCommand::List => api_keys::list(&db, &Actor::System)
             .await
-            .map_err(api_keys::KeyError::from)
+            .map_err(|e| match e {
+                app::server::actor::ReadError::Denied(d) => api_keys::KeyError::Denied(d),
+                app::server::actor::ReadError::Db(e) => api_keys::KeyError::Db(e),
+            })
             .map(|keys| {
                 for k in keys {
                     println!(

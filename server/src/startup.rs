@@ -61,6 +61,7 @@ impl Application {
             intake_limiter: Arc::new(app::server::tickets::IntakeLimiter::per_minute(
                 config.intake_rate_per_min,
             )),
+            refusals: Arc::default(),
             config: Arc::new(config),
             db,
         });
@@ -90,12 +91,19 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "listening");
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
-        let workers = jobs::spawn_workers(
+        let mut background = jobs::spawn_workers(
             self.state.db.clone(),
             std::sync::Arc::new(jobs::registry(&self.state.config, &self.state.db)),
             jobs::WorkerConfig::with_count(self.state.config.worker_count),
-            workers_stopped,
+            workers_stopped.clone(),
         );
+        if self.state.config.worker_count > 0 {
+            background.push(services::cleanup::schedule(
+                self.state.db.clone(),
+                workers_stopped.clone(),
+            ));
+        }
+        background.push(flush_refusals(self.state.clone(), workers_stopped));
         let served = axum::serve(
             self.listener,
             self.router
@@ -104,12 +112,36 @@ impl Application {
         .with_graceful_shutdown(shutdown)
         .await;
         let _ = stop_workers.send(true);
-        for w in workers {
+        for w in background {
             let _ = w.await;
         }
         self.state.db.close().await;
         served
     }
+}
+
+/// Writes the minute's counts of refused strangers to the audit log (`refusals::Tally`), and
+/// once more on the way out.
+fn flush_refusals(
+    state: AppState,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.tick().await;
+        loop {
+            let stopping = tokio::select! {
+                _ = tick.tick() => false,
+                _ = shutdown.changed() => true,
+            };
+            if let Err(e) = state.refusals.tally.flush(&state.db).await {
+                tracing::warn!(error = %e, "could not audit the refusal counts; kept for the next minute");
+            }
+            if stopping {
+                break;
+            }
+        }
+    })
 }
 
 fn chrono_now_ms() -> i64 {
@@ -145,6 +177,24 @@ pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 pub fn router(state: AppState) -> Router {
+    assemble(state, Guard::On)
+}
+
+/// The same router without the outer permission guard. Nothing in the binary serves it: it lets
+/// a test prove that every server function and REST handler refuses on its own, so a future
+/// route that relied on the guard alone fails that test.
+#[doc(hidden)]
+pub fn router_without_guard(state: AppState) -> Router {
+    assemble(state, Guard::Off)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    On,
+    Off,
+}
+
+fn assemble(state: AppState, with_guard: Guard) -> Router {
     let routes = route_list();
     let context_state = state.clone();
     let options = state.leptos_options.clone();
@@ -168,6 +218,7 @@ pub fn router(state: AppState) -> Router {
     // along is neither loaded nor rewritten. The permission guard runs for them as for every
     // route.
     let guard = axum::middleware::from_fn_with_state(state.clone(), middleware::guard);
+    let guard = tower::util::option_layer((with_guard == Guard::On).then_some(guard));
     let (mut router, mut machine) = (Router::new(), Router::new());
     for (path, method_router) in rest_routes() {
         if middleware::csrf::is_machine_route(path) {
@@ -206,6 +257,9 @@ pub fn router(state: AppState) -> Router {
             https,
             middleware::security_headers,
         ))
-        .layer(axum::middleware::from_fn(middleware::request_context))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(state.config.trusted_proxies.clone()),
+            middleware::request_context,
+        ))
         .with_state(state)
 }

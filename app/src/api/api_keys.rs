@@ -1,4 +1,4 @@
-//! API keys for the product's backend (apikeys.manage, declared in the access map).
+//! API keys for the product's backend (apikeys.manage).
 
 use crate::domain::{ApiKeyView, NewApiKey};
 use leptos::prelude::*;
@@ -9,6 +9,7 @@ fn key_error(e: crate::server::services::api_keys::KeyError) -> ServerFnError {
     use crate::server::services::api_keys::KeyError;
     match e {
         KeyError::Db(e) => internal("api keys", e),
+        KeyError::Denied(d) => crate::api::ctx::refused(d),
         e @ (KeyError::BadName | KeyError::BadScopes) => bad_input(e.to_string()),
         e @ KeyError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
         e @ KeyError::AlreadyRevoked => refuse(http::StatusCode::CONFLICT, e.to_string()),
@@ -17,16 +18,16 @@ fn key_error(e: crate::server::services::api_keys::KeyError) -> ServerFnError {
 
 #[server(prefix = "/api/fn", endpoint = "api_key_list")]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
-    crate::server::services::api_keys::list(&c.state.db)
+    let c = crate::api::ctx::require(crate::domain::Permission::ApikeysManage).await?;
+    crate::server::services::api_keys::list(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::internal("api keys", e))
+        .map_err(|e| crate::api::ctx::read_failed("api keys", e))
 }
 
 /// Creates a key; the answer holds the key itself, this once.
 #[server(prefix = "/api/fn", endpoint = "api_key_create")]
 pub async fn create_api_key(name: String, scope: String) -> Result<NewApiKey, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::ApikeysManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::services::api_keys::create(&c.state.db, &c.actor, &c.meta, &name, &[scope], now)
         .await
@@ -35,7 +36,7 @@ pub async fn create_api_key(name: String, scope: String) -> Result<NewApiKey, Se
 
 #[server(prefix = "/api/fn", endpoint = "api_key_revoke")]
 pub async fn revoke_api_key(id: String) -> Result<ApiKeyView, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::ApikeysManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::services::api_keys::revoke(&c.state.db, &c.actor, &c.meta, &id, now)
         .await

@@ -1,7 +1,7 @@
 use crate::domain::AuditPage;
 use leptos::prelude::*;
 
-/// One page of the audit log, newest first. The guard has already checked audit.read.
+/// One page of the audit log, newest first (audit.read).
 /// Flat arguments (not a struct) so the form encoding stays plain `key=value`.
 #[server(prefix = "/api/fn", endpoint = "audit_page")]
 pub async fn get_audit_page(
@@ -13,9 +13,9 @@ pub async fn get_audit_page(
     to: Option<String>,
     before: Option<i64>,
 ) -> Result<AuditPage, ServerFnError> {
-    use crate::domain::{AuditFilter, Outcome};
-    use crate::server::{services::audit, AppState};
-    let state = crate::api::server_context::<AppState>()?;
+    use crate::domain::{AuditFilter, Outcome, Permission};
+    use crate::server::services::audit;
+    let c = crate::api::ctx::require(Permission::AuditRead).await?;
     let filter = AuditFilter {
         actor,
         action,
@@ -30,10 +30,9 @@ pub async fn get_audit_page(
             .and_then(crate::domain::time_fmt::parse_day_ms)
             .map(|d| d + 86_400_000),
     };
-    audit::list(&state.db, &filter, before, 50)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "audit page failed");
-            ServerFnError::new("The audit log could not be loaded.")
-        })
+    match audit::list(&c.state.db, &c.actor, &filter, before, 50).await {
+        Ok(page) => Ok(page),
+        Err(audit::ListError::Denied(d)) => Err(crate::api::ctx::refused(d)),
+        Err(e) => Err(crate::api::ctx::internal("audit page", e)),
+    }
 }

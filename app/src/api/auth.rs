@@ -4,9 +4,8 @@ use leptos::prelude::*;
 /// The signed-in staff member, or None.
 #[server(prefix = "/api/fn", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, ServerFnError> {
-    use crate::server::auth::AuthSession;
-    let auth: AuthSession = leptos_axum::extract().await?;
-    Ok(auth.user.map(|u| CurrentUser {
+    let c = crate::api::ctx::public().await?;
+    Ok(c.auth.user.map(|u| CurrentUser {
         email: u.staff.email,
         name: u.staff.name,
         role: u.staff.role,
@@ -20,32 +19,32 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
-    use crate::server::{
-        auth::{start_session, AuthSession},
-        http::request_meta,
-        services::auth::login,
-        AppState,
-    };
-    let state = crate::api::server_context::<AppState>()?;
-    let parts = crate::api::server_context::<http::request::Parts>()?;
-    let meta = request_meta::from_parts(&parts);
-    let mut auth: AuthSession = leptos_axum::extract().await?;
+    use crate::server::{auth::start_session, services::auth::login};
+    let crate::api::ctx::Ctx {
+        state,
+        meta,
+        mut auth,
+        ..
+    } = crate::api::ctx::public().await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let staff = match login::attempt(&state.db, &meta, &email, &password, now).await {
-        Ok(staff) => staff,
-        Err(login::LoginError::Db(e)) => {
-            tracing::error!(error = %e, "login failed");
-            return Err(ServerFnError::new(
-                "Something went wrong. Try again in a moment.",
-            ));
-        }
-        Err(e) => return Err(ServerFnError::new(e.to_string())),
-    };
+    let staff =
+        match login::attempt(&state.db, &state.refusals, &meta, &email, &password, now).await {
+            Ok(staff) => staff,
+            Err(login::LoginError::Db(e)) => return Err(crate::api::ctx::internal("login", e)),
+            Err(e) => {
+                if let (Some(secs), Some(res)) = (
+                    e.retry_after_secs(),
+                    use_context::<leptos_axum::ResponseOptions>(),
+                ) {
+                    res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+                }
+                return Err(crate::api::ctx::refuse(e.status(), e.to_string()));
+            }
+        };
     // The session id rotates here, so an id planted before sign-in is worthless after it.
-    start_session(&mut auth, staff).await.map_err(|e| {
-        tracing::error!(error = %e, "session start failed");
-        ServerFnError::new("Something went wrong. Try again in a moment.")
-    })?;
+    start_session(&mut auth, staff)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }
@@ -53,42 +52,43 @@ pub async fn login(
 #[server(prefix = "/api/fn", endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     use crate::domain::Outcome;
-    use crate::server::{auth::AuthSession, http::request_meta, services::audit, AppState};
-    let state = crate::api::server_context::<AppState>()?;
-    let parts = crate::api::server_context::<http::request::Parts>()?;
-    let meta = request_meta::from_parts(&parts);
-    let mut auth: AuthSession = leptos_axum::extract().await?;
-    if let Some(user) = auth
-        .logout()
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?
-    {
-        let actor = user.staff.actor();
-        audit::append_now(
-            &state.db,
-            audit::NewEntry::new(&actor, &meta, "auth.logout", Outcome::Ok)
-                .target("staff", &user.staff.id),
-        )
+    use crate::server::{auth::end_session, services::audit};
+    let mut c = crate::api::ctx::signed_in().await?;
+    let ended = end_session(&mut c.auth)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
+    if let Some(staff) = ended {
+        audit::append_now(
+            &c.state.db,
+            audit::NewEntry::new(&staff.actor(), &c.meta, "auth.logout", Outcome::Ok)
+                .target("staff", &staff.id),
+        )
+        .await
+        .map_err(|e| crate::api::ctx::internal("logout audit", e))?;
     }
     leptos_axum::redirect("/login");
     Ok(())
 }
 
-/// Only local paths: an open redirect would let a phishing link bounce through our login.
+/// Only a path on this site: an open redirect would let a phishing link bounce through our
+/// sign-in. Browsers drop tabs and line breaks from a URL and read `\` as `/`, so
+/// `/<tab>/evil.example` or `/\evil.example` would become `//evil.example`, another host: any
+/// control character, whitespace or backslash makes the whole value unsafe.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(p)
-            if p.starts_with('/')
-                && !p.starts_with("//")
-                && !p.contains('\\')
-                && !p.starts_with("/login") =>
-        {
-            p.to_string()
-        }
+        Some(p) if is_local_path(p) => p.to_string(),
         _ => "/".to_string(),
     }
+}
+
+fn is_local_path(p: &str) -> bool {
+    p.len() <= 2048
+        && p.starts_with('/')
+        && !p.starts_with("//")
+        && !p.starts_with("/login")
+        && !p
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
 }
 
 #[cfg(test)]
@@ -98,12 +98,23 @@ mod tests {
     #[test]
     fn next_is_always_a_local_path() {
         assert_eq!(safe_next(Some("/audit?x=1")), "/audit?x=1");
+        assert_eq!(
+            safe_next(Some("/customers/cus_1?q=a%20b")),
+            "/customers/cus_1?q=a%20b"
+        );
         for bad in [
             "https://evil.example",
             "//evil.example",
             "/\\evil",
             "/login",
             "audit",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\u{0}x",
+            "/a\\b",
+            "",
         ] {
             assert_eq!(safe_next(Some(bad)), "/", "{bad}");
         }

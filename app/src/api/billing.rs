@@ -1,4 +1,5 @@
-//! Billing actions on one customer (billing.sync), declared in the access map.
+//! Billing: re-sync (billing.sync), backfill (settings.manage), refunds (billing.refund, and
+//! billing.refund.approve to decide).
 
 use leptos::prelude::*;
 
@@ -7,13 +8,14 @@ use leptos::prelude::*;
 pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnError> {
     use crate::api::ctx::{internal, refuse};
     use crate::server::stripe::{api::StripeApi, resync};
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::BillingSync).await?;
     let api = StripeApi::from_config(&c.state.config, &c.state.db);
     let options = crate::server::stripe::mirror::Options::from_config(&c.state.config);
     let (db, actor, meta) = (&c.state.db, &c.actor, &c.meta);
     match resync::customer(db, api.as_ref(), &options, actor, meta, &customer_id).await {
         Ok(changes) => Ok(changes.to_string()),
         Err(resync::ResyncError::Db(e)) => Err(internal("re-sync", e)),
+        Err(resync::ResyncError::Denied(d)) => Err(crate::api::ctx::refused(d)),
         Err(e @ resync::ResyncError::NotFound) => {
             Err(refuse(http::StatusCode::NOT_FOUND, e.to_string()))
         }
@@ -29,12 +31,13 @@ pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnErro
 pub async fn start_backfill() -> Result<String, ServerFnError> {
     use crate::api::ctx::{internal, refuse};
     use crate::server::stripe::backfill::{self, StartError};
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::SettingsManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let configured = c.state.config.stripe_available();
     match backfill::start(&c.state.db, configured, &c.actor, &c.meta, now).await {
         Ok(job) => Ok(job),
         Err(StartError::Db(e)) => Err(internal("backfill start", e)),
+        Err(StartError::Denied(d)) => Err(crate::api::ctx::refused(d)),
         Err(e) => Err(refuse(http::StatusCode::CONFLICT, e.to_string())),
     }
 }
@@ -43,18 +46,15 @@ pub async fn start_backfill() -> Result<String, ServerFnError> {
 #[server(prefix = "/api/fn", endpoint = "billing_backfill_status")]
 pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, ServerFnError> {
     use crate::domain::Permission;
-    let c = crate::api::ctx::ctx().await?;
-    let err = |e| crate::api::ctx::internal("backfill status", e);
-    let progress = crate::server::stripe::backfill::status(&c.state.db)
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
+    let err = |e| crate::api::ctx::read_failed("backfill status", e);
+    let progress = crate::server::stripe::backfill::status(&c.state.db, &c.actor)
         .await
         .map_err(err)?;
-    let running = crate::server::stripe::backfill::running(&c.state.db)
+    let running = crate::server::stripe::backfill::running(&c.state.db, &c.actor)
         .await
         .map_err(err)?;
-    let can_start = c.state.config.stripe_available()
-        && c.actor
-            .role()
-            .is_some_and(|r| r.can(Permission::SettingsManage));
+    let can_start = c.state.config.stripe_available() && c.can(Permission::SettingsManage);
     Ok(crate::domain::BackfillView {
         progress,
         running,
@@ -69,6 +69,7 @@ fn refund_error(e: crate::server::stripe::refunds::RefundError) -> ServerFnError
     use http::StatusCode;
     match e {
         RefundError::Db(e) => internal("refund", e),
+        RefundError::Denied(d) => crate::api::ctx::refused(d),
         RefundError::Invalid(m) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m),
         e @ (RefundError::NoSuchCharge | RefundError::NotFound) => {
             refuse(StatusCode::NOT_FOUND, e.to_string())
@@ -89,7 +90,7 @@ pub async fn request_refund(
     #[server(default)] request_key: Option<String>,
 ) -> Result<crate::domain::RefundRequestView, ServerFnError> {
     use crate::server::stripe::refunds;
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::BillingRefund).await?;
     let now = chrono::Utc::now().timestamp_millis();
     refunds::request(
         &c.state.db,
@@ -116,7 +117,7 @@ pub async fn decide_refund(
     id: String,
     approve: bool,
 ) -> Result<crate::domain::RefundRequestView, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::BillingRefundApprove).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::stripe::refunds::decide(&c.state.db, &c.actor, &c.meta, &id, approve, now)
         .await
@@ -129,7 +130,8 @@ pub async fn list_refunds(
     status: Option<String>,
     customer_id: Option<String>,
 ) -> Result<Vec<crate::domain::RefundRequestView>, ServerFnError> {
-    use crate::domain::RefundStatus;
+    use crate::domain::{Permission, RefundStatus};
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let status = match status.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -137,12 +139,12 @@ pub async fn list_refunds(
                 .ok_or_else(|| crate::api::ctx::bad_input("Unknown refund status.".into()))?,
         ),
     };
-    let c = crate::api::ctx::ctx().await?;
     crate::server::stripe::refunds::list(
         &c.state.db,
+        &c.actor,
         status,
         customer_id.as_deref().filter(|s| !s.is_empty()),
     )
     .await
-    .map_err(|e| crate::api::ctx::internal("refund list", e))
+    .map_err(|e| crate::api::ctx::read_failed("refund list", e))
 }

@@ -1,5 +1,5 @@
 //! The CRM side: push (crm.sync), the import, duplicates and merges (crm.merge), drift and its
-//! fix, identity conflicts. Each declared in the access map.
+//! fix, identity conflicts. Each checks its own permission first.
 
 use crate::domain::{ConflictView, CrmImportView, DriftRow, DuplicateGroup};
 use leptos::prelude::*;
@@ -11,6 +11,7 @@ fn action_error(e: crate::server::crm::actions::ActionError) -> ServerFnError {
     use http::StatusCode;
     match e {
         ActionError::Db(e) => internal("crm action", e),
+        ActionError::Denied(d) => crate::api::ctx::refused(d),
         e @ (ActionError::NotFound | ActionError::NoConflict) => {
             refuse(StatusCode::NOT_FOUND, e.to_string())
         }
@@ -25,11 +26,11 @@ fn action_error(e: crate::server::crm::actions::ActionError) -> ServerFnError {
 #[server(prefix = "/api/fn", endpoint = "crm_push")]
 pub async fn push_to_crm(customer_id: String, cause: String) -> Result<String, ServerFnError> {
     use crate::server::crm::actions;
+    let c = crate::api::ctx::require(crate::domain::Permission::CrmSync).await?;
     let cause = match cause.as_str() {
         "drift" => "drift",
         _ => "manual",
     };
-    let c = crate::api::ctx::ctx().await?;
     let s = &c.state;
     actions::push_now(
         &s.db,
@@ -48,11 +49,11 @@ pub async fn push_to_crm(customer_id: String, cause: String) -> Result<String, S
 #[server(prefix = "/api/fn", endpoint = "crm_status")]
 pub async fn get_crm_status() -> Result<CrmImportView, ServerFnError> {
     use crate::domain::Permission;
-    let c = crate::api::ctx::ctx().await?;
-    let mut v = crate::server::crm::import::status(&c.state.db)
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
+    let mut v = crate::server::crm::import::status(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::internal("crm status", e))?;
-    let can = |p: Permission| c.actor.role().is_some_and(|r| r.can(p));
+        .map_err(|e| crate::api::ctx::read_failed("crm status", e))?;
+    let can = |p: Permission| c.can(p);
     v.enabled = c.state.crm.is_some();
     v.can_start = v.enabled && can(Permission::SettingsManage);
     v.can_merge = v.enabled && can(Permission::CrmMerge);
@@ -65,21 +66,22 @@ pub async fn get_crm_status() -> Result<CrmImportView, ServerFnError> {
 pub async fn start_crm_import() -> Result<String, ServerFnError> {
     use crate::api::ctx::{internal, refuse};
     use crate::server::crm::import::{self, StartError};
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::SettingsManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
     match import::start(&c.state.db, c.state.crm.is_some(), &c.actor, &c.meta, now).await {
         Ok(job) => Ok(job),
         Err(StartError::Db(e)) => Err(internal("crm import start", e)),
+        Err(StartError::Denied(d)) => Err(crate::api::ctx::refused(d)),
         Err(e) => Err(refuse(http::StatusCode::CONFLICT, e.to_string())),
     }
 }
 
 #[server(prefix = "/api/fn", endpoint = "crm_duplicates")]
 pub async fn get_duplicates() -> Result<Vec<DuplicateGroup>, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
-    crate::server::crm::duplicates::groups(&c.state.db)
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
+    crate::server::crm::duplicates::groups(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::internal("crm duplicates", e))
+        .map_err(|e| crate::api::ctx::read_failed("crm duplicates", e))
 }
 
 /// Executes one group's merge plan (crm.merge). Returns the contact ids merged now.
@@ -88,11 +90,12 @@ pub async fn merge_duplicates(key: String) -> Result<Vec<String>, ServerFnError>
     use crate::api::ctx::{internal, refuse};
     use crate::server::crm::duplicates::{self, MergeError};
     use http::StatusCode;
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::CrmMerge).await?;
     let s = &c.state;
     match duplicates::merge(&s.db, s.crm.as_deref(), &c.actor, &c.meta, &key).await {
         Ok(merged) => Ok(merged),
         Err(MergeError::Db(e)) => Err(internal("crm merge", e)),
+        Err(MergeError::Denied(d)) => Err(crate::api::ctx::refused(d)),
         Err(e @ MergeError::NotFound) => Err(refuse(StatusCode::NOT_FOUND, e.to_string())),
         Err(e @ MergeError::Crm(_)) => Err(refuse(StatusCode::BAD_GATEWAY, e.to_string())),
         Err(e) => Err(refuse(StatusCode::CONFLICT, e.to_string())),
@@ -101,28 +104,28 @@ pub async fn merge_duplicates(key: String) -> Result<Vec<String>, ServerFnError>
 
 #[server(prefix = "/api/fn", endpoint = "crm_drift")]
 pub async fn get_drift() -> Result<Vec<DriftRow>, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
-    crate::server::crm::drift::report(&c.state.db, None)
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
+    crate::server::crm::drift::report(&c.state.db, &c.actor, None)
         .await
-        .map_err(|e| crate::api::ctx::internal("crm drift", e))
+        .map_err(|e| crate::api::ctx::read_failed("crm drift", e))
 }
 
 #[server(prefix = "/api/fn", endpoint = "crm_conflicts")]
 pub async fn get_conflicts() -> Result<Vec<ConflictView>, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
-    crate::server::crm::actions::conflicts(&c.state.db)
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
+    crate::server::crm::actions::conflicts(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::internal("crm conflicts", e))
+        .map_err(|e| crate::api::ctx::read_failed("crm conflicts", e))
 }
 
 /// Decides an identity conflict (crm.merge): `decision` is "link:<contact id>" or "separate".
 #[server(prefix = "/api/fn", endpoint = "crm_conflict_resolve")]
 pub async fn resolve_conflict(id: String, decision: String) -> Result<(), ServerFnError> {
     use crate::server::crm::actions::{self, Decision};
+    let c = crate::api::ctx::require(crate::domain::Permission::CrmMerge).await?;
     let decision = Decision::parse(&decision).ok_or_else(|| {
         crate::api::ctx::bad_input("Choose a contact to link, or keep them separate.".into())
     })?;
-    let c = crate::api::ctx::ctx().await?;
     let s = &c.state;
     actions::resolve(&s.db, s.crm.as_deref(), &c.actor, &c.meta, &id, &decision)
         .await

@@ -1,10 +1,14 @@
-//! What every server function that acts needs: the app state, who is calling and from where.
-//! The guard has already admitted the request; this only collects the facts.
+//! What every server function starts with: who is calling, checked against the one role table
+//! before anything is read. The route guard checks the same table at the edge; this is the
+//! inner wall, so a call made in-process while a page renders on the server (where no guard
+//! runs) is refused exactly like an HTTP call.
 
+use crate::domain::{Access, Permission};
 use crate::server::{
-    actor::{Actor, RequestMeta},
-    auth::AuthSession,
+    actor::{Actor, Denied, RequestMeta},
+    auth::{request_actor, AuthSession},
     http::request_meta,
+    services::audit,
     AppState,
 };
 use leptos::prelude::*;
@@ -16,21 +20,70 @@ pub struct Ctx {
     pub auth: AuthSession,
 }
 
-pub async fn ctx() -> Result<Ctx, ServerFnError> {
+impl Ctx {
+    /// Whether the caller holds `p` (to offer an action; the action checks again).
+    pub fn can(&self, p: Permission) -> bool {
+        self.actor.require(p).is_ok()
+    }
+}
+
+/// The caller, who must hold `permission`.
+pub async fn require(permission: Permission) -> Result<Ctx, ServerFnError> {
+    authorize(Access::Requires(permission)).await
+}
+
+/// Any signed-in staff member.
+pub async fn signed_in() -> Result<Ctx, ServerFnError> {
+    authorize(Access::SignedIn).await
+}
+
+/// Anyone (sign-in, an invite link): the caller is still resolved, for the audit entry.
+pub async fn public() -> Result<Ctx, ServerFnError> {
+    authorize(Access::Public).await
+}
+
+async fn authorize(access: Access) -> Result<Ctx, ServerFnError> {
     let state = crate::api::server_context::<AppState>()?;
     let parts = crate::api::server_context::<http::request::Parts>()?;
-    let auth: AuthSession = leptos_axum::extract().await?;
-    let actor = auth
-        .user
-        .as_ref()
-        .map(|u| u.staff.actor())
-        .unwrap_or(Actor::Anonymous);
+    let mut auth: AuthSession = leptos_axum::extract().await.map_err(|e| {
+        tracing::error!(error = %e, "no auth session for a server function");
+        ServerFnError::new("Something went wrong. Try again in a moment.")
+    })?;
+    let actor = request_actor(&mut auth, state.config.session_absolute_timeout).await;
+    let meta = request_meta::from_parts(&parts);
+    let checked = match access {
+        Access::Public => Ok(()),
+        Access::SignedIn => actor.require_staff(),
+        Access::Requires(p) => actor.require(p),
+    };
+    if let Err(denied) = checked {
+        if let Actor::Staff { .. } = actor {
+            let path = parts.uri.path();
+            let method = parts.method.as_str();
+            audit::permission_denied(
+                &state.db,
+                &actor,
+                &meta,
+                path,
+                method,
+                path,
+                denied.required(),
+            )
+            .await;
+        }
+        return Err(refused(denied));
+    }
     Ok(Ctx {
         state,
-        meta: request_meta::from_parts(&parts),
+        meta,
         actor,
         auth,
     })
+}
+
+/// A refused check as the caller sees it: 401 or 403 and one plain sentence.
+pub fn refused(denied: Denied) -> ServerFnError {
+    refuse(denied.status(), denied.to_string())
 }
 
 /// An error the user can act on, with the HTTP status that says why (422 bad input, 404 gone,
@@ -51,4 +104,12 @@ pub fn bad_input(message: String) -> ServerFnError {
 pub fn internal(what: &str, e: impl std::fmt::Display) -> ServerFnError {
     tracing::error!(error = %e, "{what} failed");
     ServerFnError::new("Something went wrong. Try again in a moment.")
+}
+
+/// A read service's failure: refused (the service's own check), or internal trouble.
+pub fn read_failed(what: &str, e: crate::server::actor::ReadError) -> ServerFnError {
+    match e {
+        crate::server::actor::ReadError::Denied(d) => refused(d),
+        crate::server::actor::ReadError::Db(e) => internal(what, e),
+    }
 }

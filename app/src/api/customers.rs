@@ -1,4 +1,4 @@
-//! Customers: the searchable list and one customer's page (customer.read, in the access map).
+//! Customers: the searchable list and one customer's page (customer.read).
 
 use crate::domain::{CustomerPage, CustomerView, SystemsComparison, TimelinePage};
 use leptos::prelude::*;
@@ -9,7 +9,8 @@ pub async fn get_customer_list(
     state: Option<String>,
     cursor: Option<String>,
 ) -> Result<CustomerPage, ServerFnError> {
-    use crate::domain::{AccountState, CustomerFilter};
+    use crate::domain::{AccountState, CustomerFilter, Permission};
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let state = match state.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -23,15 +24,14 @@ pub async fn get_customer_list(
             "Search for at most 200 characters.".into(),
         ));
     }
-    let c = crate::api::ctx::ctx().await?;
     let filter = CustomerFilter {
         q,
         state,
         cursor: cursor.filter(|c| !c.is_empty()),
     };
-    crate::server::services::customers::list(&c.state.db, &filter)
+    crate::server::services::customers::list(&c.state.db, &c.actor, &filter)
         .await
-        .map_err(|e| crate::api::ctx::internal("customer list", e))
+        .map_err(|e| crate::api::ctx::read_failed("customer list", e))
 }
 
 /// The customer page's data, with what the viewer may do on it.
@@ -43,13 +43,13 @@ pub async fn get_customer_view(
 ) -> Result<CustomerView, ServerFnError> {
     use crate::domain::{CustomerActions, Permission};
     use crate::server::services::{customers, timeline};
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let source = timeline::parse_source(source.as_deref())
         .map_err(|e| crate::api::ctx::bad_input(e.to_string()))?;
-    let c = crate::api::ctx::ctx().await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let Some(mut view) = customers::view(&c.state.db, &c.state.config, &id, source, now)
+    let Some(mut view) = customers::view(&c.state.db, &c.actor, &c.state.config, &id, source, now)
         .await
-        .map_err(|e| crate::api::ctx::internal("customer view", e))?
+        .map_err(|e| crate::api::ctx::read_failed("customer view", e))?
     else {
         return Err(crate::api::ctx::refuse(
             http::StatusCode::NOT_FOUND,
@@ -57,7 +57,7 @@ pub async fn get_customer_view(
         ));
     };
     let role = c.actor.role();
-    let can = |p: Permission| role.is_some_and(|r| r.can(p));
+    let can = |p: Permission| c.can(p);
     let config = &c.state.config;
     view.actions = CustomerActions {
         can_resync: can(Permission::BillingSync),
@@ -79,12 +79,13 @@ pub async fn get_customer_timeline(
     cursor: Option<String>,
 ) -> Result<TimelinePage, ServerFnError> {
     use crate::server::services::timeline;
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     let source = timeline::parse_source(source.as_deref())
         .map_err(|e| crate::api::ctx::bad_input(e.to_string()))?;
-    let c = crate::api::ctx::ctx().await?;
     let now = chrono::Utc::now().timestamp_millis();
     timeline::page(
         &c.state.db,
+        &c.actor,
         &id,
         source,
         cursor.as_deref().filter(|c| !c.is_empty()),
@@ -92,29 +93,30 @@ pub async fn get_customer_timeline(
         now,
     )
     .await
-    .map_err(|e| crate::api::ctx::internal("customer timeline", e))
+    .map_err(|e| crate::api::ctx::read_failed("customer timeline", e))
 }
 
 /// The drift panel: each field as the mirror, Stripe (read now) and the CRM have it.
 #[server(prefix = "/api/fn", endpoint = "customer_compare")]
 pub async fn get_customer_compare(id: String) -> Result<SystemsComparison, ServerFnError> {
     use crate::domain::Permission;
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let config = &c.state.config;
     let mut view = crate::server::services::compare::compare(
         &c.state.db,
+        &c.actor,
         config,
         c.state.crm.as_ref(),
         &id,
         now,
     )
     .await
-    .map_err(|e| crate::api::ctx::internal("customer compare", e))?
+    .map_err(|e| crate::api::ctx::read_failed("customer compare", e))?
     .ok_or_else(|| {
         crate::api::ctx::refuse(http::StatusCode::NOT_FOUND, "No customer with that id.")
     })?;
-    let can = |p: Permission| c.actor.role().is_some_and(|r| r.can(p));
+    let can = |p: Permission| c.can(p);
     view.can_resync = can(Permission::BillingSync) && config.stripe_available();
     view.can_push = can(Permission::CrmSync) && c.state.crm.is_some();
     Ok(view)

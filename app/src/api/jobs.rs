@@ -1,4 +1,4 @@
-//! The Jobs page: customer.read to look, jobs.retry to act (both declared in the access map).
+//! The Jobs page: customer.read to look, jobs.retry to act.
 
 use crate::domain::{JobCount, JobDetail, JobPage, JobSummary};
 use leptos::prelude::*;
@@ -11,15 +11,16 @@ fn job_error(e: crate::server::jobs::JobAdminError) -> ServerFnError {
         JobAdminError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
         JobAdminError::WrongState(m) => refuse(http::StatusCode::CONFLICT, m),
         JobAdminError::Db(e) => internal("job operation", e),
+        JobAdminError::Denied(d) => crate::api::ctx::refused(d),
     }
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_counts")]
 pub async fn get_job_counts() -> Result<Vec<JobCount>, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
-    crate::server::jobs::counts(&c.state.db)
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
+    crate::server::jobs::counts(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::internal("job counts", e))
+        .map_err(|e| crate::api::ctx::read_failed("job counts", e))
 }
 
 /// Flat arguments so the form encoding stays plain `key=value`.
@@ -30,7 +31,8 @@ pub async fn get_job_list(
     customer_id: Option<String>,
     before: Option<String>,
 ) -> Result<JobPage, ServerFnError> {
-    use crate::domain::{JobFilter, JobStatus};
+    use crate::domain::{JobFilter, JobStatus, Permission};
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let status = match status.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(JobStatus::parse(&s).ok_or_else(|| {
@@ -45,25 +47,22 @@ pub async fn get_job_list(
         kind: kind.filter(|s| !s.is_empty()),
         customer_id: customer_id.filter(|s| !s.is_empty()),
     };
-    let c = crate::api::ctx::ctx().await?;
-    crate::server::jobs::list(&c.state.db, &filter, before.as_deref(), 50)
+    crate::server::jobs::list(&c.state.db, &c.actor, &filter, before.as_deref(), 50)
         .await
-        .map_err(|e| crate::api::ctx::internal("job list", e))
+        .map_err(|e| crate::api::ctx::read_failed("job list", e))
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_detail")]
 pub async fn get_job_detail(id: String) -> Result<JobDetail, ServerFnError> {
-    use crate::domain::Permission;
-    let c = crate::api::ctx::ctx().await?;
-    let can_act = c.actor.role().is_some_and(|r| r.can(Permission::JobsRetry));
-    crate::server::jobs::detail(&c.state.db, &id, can_act)
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
+    crate::server::jobs::detail(&c.state.db, &c.actor, &id)
         .await
         .map_err(job_error)
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_retry")]
 pub async fn retry_job(id: String) -> Result<JobSummary, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::JobsRetry).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::jobs::retry_now(&c.state.db, &c.actor, &c.meta, &id, now)
         .await
@@ -72,7 +71,7 @@ pub async fn retry_job(id: String) -> Result<JobSummary, ServerFnError> {
 
 #[server(prefix = "/api/fn", endpoint = "job_cancel")]
 pub async fn cancel_job(id: String) -> Result<JobSummary, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::JobsRetry).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::jobs::cancel(&c.state.db, &c.actor, &c.meta, &id, now)
         .await

@@ -1,5 +1,6 @@
-//! Server functions, grouped by area. Each one is a thin door into the service layer:
-//! (later: check the caller's permission) → call a service → return a DTO.
+//! Server functions, grouped by area. Each one is a thin door into the service layer: check the
+//! caller's permission (`ctx::require`, first, even when called in-process while a page
+//! renders) → call a service (which checks again) → return a DTO.
 
 /// Where server functions are served; REST routes live elsewhere under /api/.
 pub const SERVER_FN_PREFIX: &str = "/api/fn/";

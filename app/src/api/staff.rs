@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 mod ctx {
-    pub use crate::api::ctx::{bad_input, ctx};
+    pub use crate::api::ctx::{bad_input, public, require, signed_in};
     use crate::server::{services::staff::StaffError, AppState};
     use leptos::prelude::*;
 
@@ -14,6 +14,10 @@ mod ctx {
         match e {
             StaffError::Db(_) | StaffError::Internal(_) => {
                 crate::api::ctx::internal("staff operation", e)
+            }
+            StaffError::Denied(d) => crate::api::ctx::refused(d),
+            StaffError::Throttled(_) => {
+                crate::api::ctx::refuse(http::StatusCode::TOO_MANY_REQUESTS, e.to_string())
             }
             other => bad_input(other.to_string()),
         }
@@ -36,10 +40,10 @@ mod ctx {
 #[server(prefix = "/api/fn", endpoint = "staff_list")]
 pub async fn list_staff() -> Result<Vec<StaffView>, ServerFnError> {
     use crate::server::services::staff;
-    let c = ctx::ctx().await?;
-    let all = staff::list(&c.state.db)
+    let c = ctx::require(crate::domain::Permission::StaffManage).await?;
+    let all = staff::list(&c.state.db, &c.actor)
         .await
-        .map_err(|e| ctx::user_error(e.into()))?;
+        .map_err(|e| crate::api::ctx::read_failed("staff list", e))?;
     Ok(all
         .into_iter()
         .map(|s| StaffView {
@@ -59,13 +63,13 @@ pub async fn invite_staff(
     name: String,
     role: String,
 ) -> Result<OneTimeLink, ServerFnError> {
-    use crate::domain::{Email, Role};
+    use crate::domain::{Email, Permission, Role};
     use crate::server::services::staff;
+    let c = ctx::require(Permission::StaffManage).await?;
     let email = Email::parse(&email).map_err(|e| ctx::bad_input(e.to_string()))?;
     let role: Role = role
         .parse()
         .map_err(|_| ctx::bad_input("Pick a role: viewer, support, billing or admin.".into()))?;
-    let c = ctx::ctx().await?;
     let (s, token) = staff::invite(&c.state.db, &c.actor, &c.meta, &email, &name, role)
         .await
         .map_err(ctx::user_error)?;
@@ -79,12 +83,12 @@ pub async fn invite_staff(
 
 #[server(prefix = "/api/fn", endpoint = "staff_role")]
 pub async fn change_staff_role(id: String, role: String) -> Result<(), ServerFnError> {
-    use crate::domain::Role;
+    use crate::domain::{Permission, Role};
     use crate::server::services::staff;
+    let c = ctx::require(Permission::StaffManage).await?;
     let role: Role = role
         .parse()
         .map_err(|_| ctx::bad_input("Pick a role: viewer, support, billing or admin.".into()))?;
-    let c = ctx::ctx().await?;
     staff::change_role(&c.state.db, &c.actor, &c.meta, &id, role)
         .await
         .map_err(ctx::user_error)?;
@@ -94,7 +98,7 @@ pub async fn change_staff_role(id: String, role: String) -> Result<(), ServerFnE
 #[server(prefix = "/api/fn", endpoint = "staff_active")]
 pub async fn set_staff_active(id: String, active: bool) -> Result<(), ServerFnError> {
     use crate::server::services::staff;
-    let c = ctx::ctx().await?;
+    let c = ctx::require(crate::domain::Permission::StaffManage).await?;
     if !active && c.actor.id() == Some(id.as_str()) {
         return Err(ctx::bad_input("You cannot deactivate yourself.".into()));
     }
@@ -107,7 +111,7 @@ pub async fn set_staff_active(id: String, active: bool) -> Result<(), ServerFnEr
 #[server(prefix = "/api/fn", endpoint = "staff_reset")]
 pub async fn force_staff_reset(id: String) -> Result<OneTimeLink, ServerFnError> {
     use crate::server::services::staff;
-    let c = ctx::ctx().await?;
+    let c = ctx::require(crate::domain::Permission::StaffManage).await?;
     let target = staff::get(&c.state.db, &id)
         .await
         .map_err(|e| ctx::user_error(e.into()))?
@@ -127,13 +131,13 @@ pub async fn force_staff_reset(id: String) -> Result<OneTimeLink, ServerFnError>
 #[server(prefix = "/api/fn", endpoint = "welcome")]
 pub async fn redeem_link(token: String, password: String) -> Result<(), ServerFnError> {
     use crate::server::{auth::start_session, services::staff};
-    let mut c = ctx::ctx().await?;
-    let s = staff::redeem_link(&c.state.db, &c.meta, &token, &password)
+    let mut c = ctx::public().await?;
+    let s = staff::redeem_link(&c.state.db, &c.state.refusals, &c.meta, &token, &password)
         .await
         .map_err(ctx::user_error)?;
     start_session(&mut c.auth, s)
         .await
-        .map_err(ServerFnError::new)?;
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -141,7 +145,7 @@ pub async fn redeem_link(token: String, password: String) -> Result<(), ServerFn
 #[server(prefix = "/api/fn", endpoint = "change_password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), ServerFnError> {
     use crate::server::{auth::start_session, services::staff};
-    let mut c = ctx::ctx().await?;
+    let mut c = ctx::signed_in().await?;
     let Some(id) = c.actor.id().map(str::to_string) else {
         return Err(ServerFnError::new("Sign in first."));
     };
@@ -151,6 +155,6 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     // The change ended every session, this one included; start a fresh one here.
     start_session(&mut c.auth, s)
         .await
-        .map_err(ServerFnError::new)?;
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
     Ok(())
 }

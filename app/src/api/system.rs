@@ -1,14 +1,17 @@
 use crate::domain::{InstanceInfo, Readiness};
 use leptos::prelude::*;
 
+/// The environment badge and the demo banner, for every page. Which version and database
+/// this is helps staff report a problem, and an outsider aim an attack: signed in only.
 #[server(prefix = "/api/fn", endpoint = "instance_info")]
 pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
-    use crate::server::AppState;
-    let state = crate::api::server_context::<AppState>()?;
+    let c = crate::api::ctx::public().await?;
+    let staff = c.actor.require_staff().is_ok();
+    let state = &c.state;
     Ok(InstanceInfo {
         env: state.config.app_env,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        database: state.db.backend().as_str().to_string(),
+        version: staff.then(|| env!("CARGO_PKG_VERSION").to_string()),
+        database: staff.then(|| state.db.backend().as_str().to_string()),
         demo: state.config.demo_mode,
     })
 }
@@ -16,17 +19,17 @@ pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
 /// The same readiness report as `GET /api/ready`, for the status panel.
 #[server(prefix = "/api/fn", endpoint = "system_status")]
 pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
-    use crate::server::{services::health, AppState};
-    let state = crate::api::server_context::<AppState>()?;
-    Ok(health::readiness(&state.db, state.config.queue_lag_warn).await)
+    use crate::server::services::health;
+    let c = crate::api::ctx::signed_in().await?;
+    Ok(health::readiness(&c.state.db, c.state.config.queue_lag_warn).await)
 }
 
 /// The home page's KPIs, charts and attention list.
 #[server(prefix = "/api/fn", endpoint = "overview")]
 pub async fn get_overview() -> Result<crate::domain::OverviewData, ServerFnError> {
-    let state = crate::api::server_context::<crate::server::AppState>()?;
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    crate::server::services::overview::overview(&state.db, now)
+    crate::server::services::overview::overview(&c.state.db, &c.actor, now)
         .await
-        .map_err(|e| crate::api::ctx::internal("overview", e))
+        .map_err(|e| crate::api::ctx::read_failed("overview", e))
 }

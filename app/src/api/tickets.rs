@@ -1,4 +1,4 @@
-//! The staff inbox (ticket.read to view, ticket.write to change; declared in the access map).
+//! The staff inbox (ticket.read to view, ticket.write to change).
 
 use crate::domain::{Assignee, TicketDetail, TicketPage, TicketStatus};
 use leptos::prelude::*;
@@ -9,6 +9,7 @@ fn ticket_error(e: crate::server::tickets::inbox::TicketError) -> ServerFnError 
     use crate::server::tickets::inbox::TicketError;
     match e {
         TicketError::Db(e) => internal("tickets", e),
+        TicketError::Denied(d) => crate::api::ctx::refused(d),
         e @ TicketError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
         e @ TicketError::Unchanged => refuse(http::StatusCode::CONFLICT, e.to_string()),
         e => bad_input(e.to_string()),
@@ -38,7 +39,8 @@ pub async fn get_ticket_list(
     overdue: Option<String>,
     cursor: Option<String>,
 ) -> Result<TicketPage, ServerFnError> {
-    use crate::domain::{Priority, Queue, TicketFilter};
+    use crate::domain::{Permission, Priority, Queue, TicketFilter};
+    let c = crate::api::ctx::require(Permission::TicketRead).await?;
     // "open" means waiting for us (new or open), the inbox's default; "all" means any status.
     let (status, open_only) = match status.as_deref().unwrap_or("open") {
         "open" | "" => (None, true),
@@ -57,25 +59,19 @@ pub async fn get_ticket_list(
         overdue: overdue.is_some_and(|o| o == "1" || o == "true"),
         cursor: cursor.filter(|c| !c.is_empty()),
     };
-    let c = crate::api::ctx::ctx().await?;
     let now = chrono::Utc::now().timestamp_millis();
-    crate::server::tickets::inbox::list(&c.state.db, &filter, c.actor.id(), now)
+    crate::server::tickets::inbox::list(&c.state.db, &c.actor, &filter, c.actor.id(), now)
         .await
-        .map_err(|e| crate::api::ctx::internal("ticket list", e))
+        .map_err(|e| crate::api::ctx::read_failed("ticket list", e))
 }
 
 #[server(prefix = "/api/fn", endpoint = "ticket_detail")]
 pub async fn get_ticket_detail(id: String) -> Result<TicketDetail, ServerFnError> {
-    use crate::domain::Permission;
-    let c = crate::api::ctx::ctx().await?;
-    let can_write = c
-        .actor
-        .role()
-        .is_some_and(|r| r.can(Permission::TicketWrite));
+    let c = crate::api::ctx::require(crate::domain::Permission::TicketRead).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    crate::server::tickets::inbox::detail(&c.state.db, &id, can_write, now)
+    crate::server::tickets::inbox::detail(&c.state.db, &c.actor, &id, now)
         .await
-        .map_err(|e| crate::api::ctx::internal("ticket detail", e))?
+        .map_err(|e| crate::api::ctx::read_failed("ticket detail", e))?
         .ok_or_else(|| crate::api::ctx::refuse(http::StatusCode::NOT_FOUND, "No such ticket."))
 }
 
@@ -86,7 +82,7 @@ pub async fn add_ticket_message(
     body: String,
     note: Option<String>,
 ) -> Result<TicketStatus, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::TicketWrite).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let note = note.is_some_and(|n| n == "true" || n == "1");
     crate::server::tickets::inbox::add(&c.state.db, &c.actor, &c.meta, &id, note, &body, now)
@@ -96,7 +92,7 @@ pub async fn add_ticket_message(
 
 #[server(prefix = "/api/fn", endpoint = "ticket_status")]
 pub async fn set_ticket_status(id: String, status: String) -> Result<TicketStatus, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::TicketWrite).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::tickets::inbox::set_status(&c.state.db, &c.actor, &c.meta, &id, &status, now)
         .await
@@ -109,7 +105,7 @@ pub async fn assign_ticket(
     id: String,
     assignee: Option<String>,
 ) -> Result<Option<Assignee>, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::TicketWrite).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::tickets::inbox::assign(
         &c.state.db,

@@ -1,4 +1,4 @@
-//! The Webhooks page: customer.read to look, webhooks.replay to replay (declared in the access map).
+//! The Webhooks page: customer.read to look, webhooks.replay to replay.
 
 use crate::domain::{WebhookDetail, WebhookPage, WebhookStats};
 use leptos::prelude::*;
@@ -11,16 +11,17 @@ fn webhook_error(e: crate::server::stripe::webhooks::WebhookAdminError) -> Serve
         WebhookAdminError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
         WebhookAdminError::WrongState(m) => refuse(http::StatusCode::CONFLICT, m),
         WebhookAdminError::Db(e) => internal("webhook operation", e),
+        WebhookAdminError::Denied(d) => crate::api::ctx::refused(d),
     }
 }
 
 #[server(prefix = "/api/fn", endpoint = "webhook_stats")]
 pub async fn get_webhook_stats() -> Result<WebhookStats, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    crate::server::stripe::webhooks::stats(&c.state.db, now)
+    crate::server::stripe::webhooks::stats(&c.state.db, &c.actor, now)
         .await
-        .map_err(|e| crate::api::ctx::internal("webhook stats", e))
+        .map_err(|e| crate::api::ctx::read_failed("webhook stats", e))
 }
 
 #[server(prefix = "/api/fn", endpoint = "webhook_list")]
@@ -30,7 +31,8 @@ pub async fn get_webhook_list(
     customer: Option<String>,
     before: Option<String>,
 ) -> Result<WebhookPage, ServerFnError> {
-    use crate::domain::{EventStatus, WebhookFilter};
+    use crate::domain::{EventStatus, Permission, WebhookFilter};
+    let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let status = match status.filter(|s| !s.is_empty()) {
         None => None,
         Some(s) => Some(
@@ -43,28 +45,22 @@ pub async fn get_webhook_list(
         event_type: event_type.filter(|s| !s.is_empty()),
         stripe_customer: customer.filter(|s| !s.is_empty()),
     };
-    let c = crate::api::ctx::ctx().await?;
-    crate::server::stripe::webhooks::list(&c.state.db, &filter, before.as_deref(), 50)
+    crate::server::stripe::webhooks::list(&c.state.db, &c.actor, &filter, before.as_deref(), 50)
         .await
-        .map_err(|e| crate::api::ctx::internal("webhook list", e))
+        .map_err(|e| crate::api::ctx::read_failed("webhook list", e))
 }
 
 #[server(prefix = "/api/fn", endpoint = "webhook_detail")]
 pub async fn get_webhook_detail(id: String) -> Result<WebhookDetail, ServerFnError> {
-    use crate::domain::Permission;
-    let c = crate::api::ctx::ctx().await?;
-    let can_replay = c
-        .actor
-        .role()
-        .is_some_and(|r| r.can(Permission::WebhooksReplay));
-    crate::server::stripe::webhooks::detail(&c.state.db, &id, can_replay)
+    let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
+    crate::server::stripe::webhooks::detail(&c.state.db, &c.actor, &id)
         .await
         .map_err(webhook_error)
 }
 
 #[server(prefix = "/api/fn", endpoint = "webhook_replay")]
 pub async fn replay_webhook(id: String) -> Result<String, ServerFnError> {
-    let c = crate::api::ctx::ctx().await?;
+    let c = crate::api::ctx::require(crate::domain::Permission::WebhooksReplay).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::stripe::webhooks::replay(&c.state.db, &c.actor, &c.meta, &id, now)
         .await

@@ -64,8 +64,10 @@ mod tests {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstanceInfo {
     pub env: AppEnv,
-    pub version: String,
-    pub database: String,
+    /// Signed-in staff only.
+    pub version: Option<String>,
+    /// Signed-in staff only.
+    pub database: Option<String>,
     /// DEMO_MODE: Stripe and the CRM are simulated; every page says so.
     pub demo: bool,
 }

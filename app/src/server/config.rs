@@ -179,6 +179,9 @@ pub struct Config {
     pub zendesk: Option<ZendeskConfig>,
     /// DEMO_MODE: Stripe and the CRM are simulated in-process (never with real credentials).
     pub demo_mode: bool,
+    /// TRUSTED_PROXIES: only connections from these may name the client in X-Forwarded-For
+    /// or Forwarded.
+    pub trusted_proxies: crate::server::http::client_addr::TrustedProxies,
 }
 
 impl Config {
@@ -605,6 +608,11 @@ impl Config {
             }
         });
         check_demo(&mut r, demo_mode == Some(true), app_env);
+        let trusted_proxies = r.parse(
+            "TRUSTED_PROXIES",
+            "",
+            crate::server::http::client_addr::TrustedProxies::parse,
+        );
 
         if !r.errors.is_empty() {
             return Err(ConfigErrors(r.errors));
@@ -641,6 +649,7 @@ impl Config {
             },
             zendesk,
             demo_mode: demo_mode.expect("parsed"),
+            trusted_proxies: trusted_proxies.expect("parsed"),
         })
     }
 }

@@ -12,6 +12,8 @@ use axum::{
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -20,6 +22,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Denied(d) => d.status(),
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

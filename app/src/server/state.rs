@@ -21,6 +21,8 @@ pub struct Shared {
     pub ingest: crate::server::stripe::IngestQueue,
     /// Per-key rate limit of the intake API.
     pub intake_limiter: Arc<crate::server::tickets::IntakeLimiter>,
+    /// What strangers may still try (per address), and their refusals counted for the audit log.
+    pub refusals: Arc<crate::server::services::refusals::Refusals>,
 }
 
 impl AppState {

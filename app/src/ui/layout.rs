@@ -135,7 +135,11 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     <Suspense fallback=|| ()>
                         {move || info.get().and_then(|r| r.ok()).map(|i| {
                             let class = format!("badge env-{}", i.env.as_str());
-                            view! { <span class=class title=format!("Version {} · {} database", i.version, i.database)>{i.env.as_str()}</span> }
+                            let title = match (&i.version, &i.database) {
+                                (Some(v), Some(d)) => format!("Version {v} · {d} database"),
+                                _ => String::new(),
+                            };
+                            view! { <span class=class title=title>{i.env.as_str()}</span> }
                         })}
                         {move || user.get().and_then(|r| r.ok()).flatten().map(|u| view! {
                             <span class="user" title=u.email.clone()>

@@ -1,14 +1,33 @@
-use app::server::http::{request_id::HEADER, RequestId};
-use axum::{extract::Request, http::HeaderValue, middleware::Next, response::Response};
-use std::time::Instant;
+use app::server::http::{
+    client_addr::{ClientAddr, TrustedProxies},
+    request_id::HEADER,
+    RequestId,
+};
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    http::HeaderValue,
+    middleware::Next,
+    response::Response,
+};
+use std::{net::SocketAddr, sync::Arc, time::Instant};
 use tracing::Instrument;
 
 /// Gives the request its id, runs it inside a span carrying that id (so every log line of the
-/// request has it), echoes the id in the response and logs one summary line.
+/// request has it), echoes the id in the response and logs one summary line. It also works out
+/// the client's address once (`TRUSTED_PROXIES` decides whether forwarding headers count), for
+/// throttling, rate limits and the audit log.
 /// Only the path is logged: query strings can carry one-time tokens.
-pub async fn request_context(mut req: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(trusted): State<Arc<TrustedProxies>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let id = RequestId::from_header(req.headers().get(HEADER).and_then(|v| v.to_str().ok()));
     req.extensions_mut().insert(id.clone());
+    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+        let client = trusted.client(peer, req.headers());
+        req.extensions_mut().insert(ClientAddr(client));
+    }
     let span = tracing::info_span!(
         "http",
         request_id = %id,

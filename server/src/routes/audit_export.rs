@@ -1,6 +1,10 @@
-use app::domain::{AuditFilter, Outcome};
+use app::domain::{AuditFilter, Outcome, Permission};
 use app::server::{
-    actor::Actor, auth::AuthSession, http::request_meta, services::audit, AppError, AppState,
+    actor::Actor,
+    auth::{request_actor, AuthSession},
+    http::request_meta,
+    services::audit,
+    AppError, AppState,
 };
 use axum::{
     body::Body,
@@ -22,12 +26,19 @@ pub struct ExportQuery {
 }
 
 /// CSV of the audit log under the given filters, streamed in batches so any size exports in
-/// constant memory. The export itself is audited before the first byte leaves.
+/// constant memory. The export itself is audited before the first byte leaves. Checks
+/// audit.export itself: the guard in front is the outer wall, not the only one.
 pub async fn export(
     State(state): State<AppState>,
     Query(q): Query<ExportQuery>,
     req: Request,
 ) -> Result<Response, AppError> {
+    let (parts, _) = req.into_parts();
+    let actor = match parts.extensions.get::<AuthSession>().cloned() {
+        Some(mut auth) => request_actor(&mut auth, state.config.session_absolute_timeout).await,
+        None => Actor::Anonymous,
+    };
+    actor.require(Permission::AuditExport)?;
     let outcome =
         match q.outcome.as_deref().filter(|o| !o.is_empty()) {
             None => None,
@@ -43,13 +54,7 @@ pub async fn export(
         from_ms: q.from_ms,
         to_ms: q.to_ms,
     };
-    let (parts, _) = req.into_parts();
     let meta = request_meta::from_parts(&parts);
-    let actor = parts
-        .extensions
-        .get::<AuthSession>()
-        .and_then(|a| a.user.as_ref().map(|u| u.staff.actor()))
-        .unwrap_or(Actor::Anonymous);
     audit::append_now(
         &state.db,
         audit::NewEntry::new(&actor, &meta, "audit.exported", Outcome::Ok)
@@ -60,10 +65,10 @@ pub async fn export(
     let db = state.db.clone();
     // The header row, then batches by seq cursor (state None = finished or failed).
     let rows = futures::stream::unfold(Some(0i64), move |cursor| {
-        let (db, filter) = (db.clone(), filter.clone());
+        let (db, filter, actor) = (db.clone(), filter.clone(), actor.clone());
         async move {
             let after = cursor?;
-            match audit::page_after(&db, &filter, after, audit::EXPORT_BATCH).await {
+            match audit::page_after(&db, &actor, &filter, after, audit::EXPORT_BATCH).await {
                 Ok(rows) if rows.is_empty() => None,
                 Ok(rows) => {
                     let next = rows.last().map(|e| e.seq);

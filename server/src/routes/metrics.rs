@@ -6,18 +6,26 @@ use axum::{
 };
 use subtle::ConstantTimeEq;
 
-/// Prometheus text for scrapers holding METRICS_TOKEN. Without a configured token the
-/// endpoint does not exist (404), so an unprotected metrics page can never be left open.
-pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// Whether the request carries METRICS_TOKEN as its bearer token (compared in constant time).
+pub fn holds_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(token) = &state.config.metrics_token else {
-        return json_error(StatusCode::NOT_FOUND, "not found");
+        return false;
     };
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
+    bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes()))
+}
+
+/// Prometheus text for scrapers holding METRICS_TOKEN. Without a configured token the
+/// endpoint does not exist (404), so an unprotected metrics page can never be left open.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if state.config.metrics_token.is_none() {
+        return json_error(StatusCode::NOT_FOUND, "not found");
+    }
+    if !holds_metrics_token(&state, &headers) {
         let mut res = json_error(StatusCode::UNAUTHORIZED, "a valid bearer token is required");
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, "Bearer".parse().expect("static"));

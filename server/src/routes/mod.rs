@@ -5,5 +5,6 @@ pub mod audit_export;
 pub mod fallback;
 pub mod health;
 pub mod metrics;
+pub mod plain_page;
 pub mod stripe_webhook;
 pub mod support_tickets;

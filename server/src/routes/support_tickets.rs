@@ -1,13 +1,14 @@
 //! POST /api/v1/support/tickets — the product's backend opens a support ticket. Authenticated by
 //! an API key with the tickets:write scope, rate-limited per key, idempotent by Idempotency-Key.
-//! Every call is audited: created, replayed, or refused with the reason.
+//! Created tickets are audited one by one. Refusals are counted per source (the address for a
+//! missing or bad key, the key otherwise) and audited as one entry a minute with the count, and
+//! an address that keeps sending bad keys is answered 429 before its key is even looked up.
 
-use app::domain::{Outcome, Scope};
+use app::domain::Scope;
 use app::server::{
-    actor::{Actor, RequestMeta},
     error::json_error,
     http::request_meta,
-    services::{api_keys, audit},
+    services::{api_keys, auth::login::client_addr},
     tickets::{self, IntakeError, TicketRequest},
     AppState,
 };
@@ -22,25 +23,39 @@ use serde_json::json;
 /// Far above any real ticket (10,000-character message, 20 errors) and far below the global cap.
 pub const MAX_TICKET_BODY: usize = 64 * 1024;
 
-async fn refused(
-    state: &AppState,
-    actor: &Actor,
-    meta: &RequestMeta,
-    reason: &str,
-    extra: serde_json::Value,
-) {
-    let entry = audit::NewEntry::new(actor, meta, "ticket.intake_refused", Outcome::Denied)
-        .target("route", "/api/v1/support/tickets")
-        .details(json!({ "reason": reason, "detail": extra }));
-    if let Err(e) = audit::append_now(&state.db, entry).await {
-        tracing::error!(error = %e, "could not audit a refused intake call");
-    }
+/// What refusals are counted under in the audit log.
+pub const REFUSED: &str = "ticket.intake_refused";
+
+fn refused(state: &AppState, source: &str, reason: &str, now: i64) {
+    state
+        .refusals
+        .tally
+        .note(REFUSED, source, reason, None, now);
+}
+
+fn too_many(message: &str, secs: u64) -> Response {
+    let mut res = json_error(StatusCode::TOO_MANY_REQUESTS, message);
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    res
 }
 
 pub async fn create(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let meta = request_meta::from_parts(&parts);
     let now = chrono::Utc::now().timestamp_millis();
+    let addr = client_addr(&meta);
+    let address = addr.to_string();
+    if let Err(wait) = state.refusals.intake.check(addr, now) {
+        refused(&state, &address, "address_rate_limited", now);
+        return too_many(
+            &format!(
+                "Too many refused calls from this address; retry in {} s.",
+                wait.secs()
+            ),
+            wait.secs(),
+        );
+    }
     let bearer = parts
         .headers
         .get(header::AUTHORIZATION)
@@ -56,14 +71,8 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Response {
                 api_keys::Refused::Scope(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            refused(
-                &state,
-                &Actor::Anonymous,
-                &meta,
-                &format!("{why:?}"),
-                json!(null),
-            )
-            .await;
+            state.refusals.intake.strike(addr, now);
+            refused(&state, &address, &format!("{why:?}"), now);
             let mut res = json_error(code, &why.to_string());
             if code == StatusCode::UNAUTHORIZED {
                 res.headers_mut()
@@ -77,28 +86,19 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Response {
         }
     };
     let key_id = actor.id().unwrap_or_default().to_string();
+    let key_source = format!("api_key:{key_id}");
     if let Err(wait) = state.intake_limiter.check(&key_id) {
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        refused(
-            &state,
-            &actor,
-            &meta,
-            "rate_limited",
-            json!({ "retry_after": secs }),
-        )
-        .await;
-        let mut res = json_error(
-            StatusCode::TOO_MANY_REQUESTS,
+        refused(&state, &key_source, "rate_limited", now);
+        return too_many(
             &format!("Too many requests with this key; retry in {secs} s."),
+            secs,
         );
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        return res;
     }
     let bytes = match axum::body::to_bytes(body, MAX_TICKET_BODY).await {
         Ok(b) => b,
         Err(_) => {
-            refused(&state, &actor, &meta, "too_large", json!(null)).await;
+            refused(&state, &key_source, "too_large", now);
             return json_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &format!("The body may be at most {} KiB.", MAX_TICKET_BODY / 1024),
@@ -108,15 +108,7 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Response {
     let ticket = match TicketRequest::parse(&bytes) {
         Ok(t) => t,
         Err(errors) => {
-            let fields: Vec<&String> = errors.0.keys().collect();
-            refused(
-                &state,
-                &actor,
-                &meta,
-                "invalid",
-                json!({ "fields": fields }),
-            )
-            .await;
+            refused(&state, &key_source, "invalid", now);
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 Json(json!({
@@ -152,11 +144,11 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Response {
             res
         }
         Err(e @ IntakeError::BadIdempotencyKey) => {
-            refused(&state, &actor, &meta, "bad_idempotency_key", json!(null)).await;
+            refused(&state, &key_source, "bad_idempotency_key", now);
             json_error(StatusCode::BAD_REQUEST, &e.to_string())
         }
         Err(e @ IntakeError::KeyReused) => {
-            refused(&state, &actor, &meta, "idempotency_key_reused", json!(null)).await;
+            refused(&state, &key_source, "idempotency_key_reused", now);
             json_error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string())
         }
         Err(IntakeError::Db(e)) => {

@@ -78,9 +78,15 @@ async fn appends_form_a_chain_that_verifies(backend: Backend) {
     let v = audit::verify(&app.state.db).await.unwrap();
     assert!(v.ok, "{v:?}");
     assert_eq!(v.entries, 25);
-    let page = audit::list(&app.state.db, &AuditFilter::default(), None, 1)
-        .await
-        .unwrap();
+    let page = audit::list(
+        &app.state.db,
+        &app::server::actor::Actor::System,
+        &AuditFilter::default(),
+        None,
+        1,
+    )
+    .await
+    .unwrap();
     let newest = &page.entries[0];
     assert_eq!(newest.seq, 25);
     assert!(
@@ -176,20 +182,38 @@ async fn pages_filter_and_continue_by_cursor(backend: Backend) {
         write(&app, n).await;
     }
     let db = &app.state.db;
-    let first = audit::list(db, &AuditFilter::default(), None, 10)
-        .await
-        .unwrap();
+    let first = audit::list(
+        db,
+        &app::server::actor::Actor::System,
+        &AuditFilter::default(),
+        None,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         first.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
         (21..=30).rev().collect::<Vec<_>>()
     );
-    let second = audit::list(db, &AuditFilter::default(), first.next_before, 10)
-        .await
-        .unwrap();
+    let second = audit::list(
+        db,
+        &app::server::actor::Actor::System,
+        &AuditFilter::default(),
+        first.next_before,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(second.entries.first().unwrap().seq, 20);
-    let last = audit::list(db, &AuditFilter::default(), Some(11), 10)
-        .await
-        .unwrap();
+    let last = audit::list(
+        db,
+        &app::server::actor::Actor::System,
+        &AuditFilter::default(),
+        Some(11),
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(last.entries.len(), 10);
     assert_eq!(last.next_before, None, "no more after the oldest");
 
@@ -197,7 +221,9 @@ async fn pages_filter_and_continue_by_cursor(backend: Backend) {
         actor: Some(" Person1@Example.com ".into()),
         ..Default::default()
     };
-    let page = audit::list(db, &by_actor, None, 200).await.unwrap();
+    let page = audit::list(db, &app::server::actor::Actor::System, &by_actor, None, 200)
+        .await
+        .unwrap();
     assert_eq!(page.entries.len(), 10);
     assert!(page
         .entries
@@ -208,7 +234,9 @@ async fn pages_filter_and_continue_by_cursor(backend: Backend) {
         action: Some("billing".into()),
         ..Default::default()
     };
-    let page = audit::list(db, &prefix, None, 200).await.unwrap();
+    let page = audit::list(db, &app::server::actor::Actor::System, &prefix, None, 200)
+        .await
+        .unwrap();
     assert_eq!(page.entries.len(), 15);
     assert!(page
         .entries
@@ -220,7 +248,9 @@ async fn pages_filter_and_continue_by_cursor(backend: Backend) {
         customer_id: Some("cus_a".into()),
         ..Default::default()
     };
-    let page = audit::list(db, &combined, None, 200).await.unwrap();
+    let page = audit::list(db, &app::server::actor::Actor::System, &combined, None, 200)
+        .await
+        .unwrap();
     assert_eq!(
         page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
         vec![20]
@@ -231,11 +261,13 @@ async fn pages_filter_and_continue_by_cursor(backend: Backend) {
         from_ms: Some(all_at + 1_000_000),
         ..Default::default()
     };
-    assert!(audit::list(db, &window, None, 10)
-        .await
-        .unwrap()
-        .entries
-        .is_empty());
+    assert!(
+        audit::list(db, &app::server::actor::Actor::System, &window, None, 10)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
 }
 
 async fn ready_shows_the_last_verification(backend: Backend) {
@@ -244,7 +276,7 @@ async fn ready_shows_the_last_verification(backend: Backend) {
     };
     write(&app, 1).await;
     assert!(audit::verify(&app.state.db).await.unwrap().ok);
-    let body: serde_json::Value = app.get("/api/ready").await.json().await.unwrap();
+    let body: serde_json::Value = app.ready().await.json().await.unwrap();
     let check = body["checks"]
         .as_array()
         .unwrap()
@@ -259,7 +291,7 @@ async fn ready_shows_the_last_verification(backend: Backend) {
         .await
         .unwrap();
     assert!(!audit::verify(&app.state.db).await.unwrap().ok);
-    let res = app.get("/api/ready").await;
+    let res = app.ready().await;
     assert_eq!(
         res.status(),
         200,

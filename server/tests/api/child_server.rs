@@ -51,6 +51,7 @@ pub fn start_server(database_url: &str, port: u16) -> Server {
         .env("DATABASE_URL", database_url)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("STRIPE_WEBHOOK_SECRET", SECRET)
+        .env("METRICS_TOKEN", crate::helpers::TEST_METRICS_TOKEN)
         .env("WORKER_COUNT", "2")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 both_backends!(
     migrate_then_doctor_reports_a_healthy_database,
-    serve_logs_request_ids_and_stops_on_sigterm
+    serve_logs_request_ids_and_stops_on_sigterm,
+    serve_refuses_accounts_with_the_published_demo_password,
 );
 
 const BIN: &str = env!("CARGO_BIN_EXE_ledgerline");
@@ -253,5 +254,103 @@ fn create_admin_reads_the_password_from_stdin_and_enforces_the_policy() {
     assert_eq!(
         String::from_utf8_lossy(&verify.stdout).trim(),
         "ok: 1 entries, chain intact"
+    );
+}
+
+/// Runs `ledgerline args…` on `db` with `stdin` as its input; returns (exit code, stdout, stderr).
+fn run(
+    dir: &std::path::Path,
+    db: &str,
+    args: &[&str],
+    stdin: &str,
+) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    let mut child = ledgerline(dir)
+        .env("DATABASE_URL", db)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A database that ran the demo keeps accounts whose password the README prints. Served for
+/// real (no DEMO_MODE), anyone could sign in with it: `serve` refuses to start and says how to
+/// fix it, and starts once they are deactivated.
+async fn serve_refuses_accounts_with_the_published_demo_password(backend: Backend) {
+    let Some(db) = TestDb::create(backend).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let published = app::server::demo::PUBLISHED_PASSWORD;
+    let (code, _, err) = run(
+        dir.path(),
+        &db.url,
+        &["create-admin", "--email", "owner@example.com"],
+        "a-real-admin-password-9\n",
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) = run(
+        dir.path(),
+        &db.url,
+        &[
+            "create-staff",
+            "--role",
+            "billing",
+            "--email",
+            "billing@demo.example.com",
+        ],
+        &format!("{published}\n"),
+    );
+    assert_eq!(code, Some(0), "{err}");
+
+    let (code, _, err) = run(dir.path(), &db.url, &["serve"], "");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("billing@demo.example.com"), "{err}");
+    assert!(
+        !err.contains("owner@example.com"),
+        "only the affected accounts: {err}"
+    );
+    assert!(err.contains("deactivate-demo-accounts"), "{err}");
+    assert!(
+        !err.contains(published),
+        "the password itself is not printed: {err}"
+    );
+
+    let (code, out, err) = run(dir.path(), &db.url, &["deactivate-demo-accounts"], "");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("deactivated billing@demo.example.com"),
+        "{out}"
+    );
+
+    let mut child = ledgerline(dir.path())
+        .env("DATABASE_URL", &db.url)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines.any(|l| l.is_ok_and(|l| l.contains("listening")));
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        listening,
+        "serves once no account has the published password"
     );
 }

@@ -95,7 +95,9 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
         "resumed at page three: two more pages, not four"
     );
 
-    let status = import::status(db).await.unwrap();
+    let status = import::status(db, &app::server::actor::Actor::System)
+        .await
+        .unwrap();
     assert_eq!(status.phase, "done");
     assert_eq!(status.contacts, 12);
     assert_eq!(status.linked, 2, "cust_a by our id, cust_b by a safe email");
@@ -113,7 +115,9 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
     );
     assert_eq!(contact_of(&app, "cust_e").await, None, "names never match");
     assert_eq!(status.conflicts, 2);
-    let conflicts = app::server::crm::actions::conflicts(db).await.unwrap();
+    let conflicts = app::server::crm::actions::conflicts(db, &app::server::actor::Actor::System)
+        .await
+        .unwrap();
     let kinds: Vec<(&str, &str)> = conflicts
         .iter()
         .map(|c| (c.customer_id.as_str(), c.kind.as_str()))
@@ -123,15 +127,18 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
     assert!(kinds.contains(&("cust_d", "email_taken")), "{kinds:?}");
     assert!(conflicts.iter().all(|c| c.customer_id != "cust_e"));
 
-    let groups = app::server::crm::duplicates::groups(db).await.unwrap();
+    let groups = app::server::crm::duplicates::groups(db, &app::server::actor::Actor::System)
+        .await
+        .unwrap();
     assert_eq!(groups.len(), 1, "{groups:?}");
     assert_eq!(groups[0].key, "email:cal@example.com");
     assert_eq!(status.duplicates, 1);
     // Both linked contacts lack our properties; cust_a's also carries a stale plan.
     assert_eq!(status.drifted, 2);
-    let drift = app::server::crm::drift::report(db, Some("cust_a"))
-        .await
-        .unwrap();
+    let drift =
+        app::server::crm::drift::report(db, &app::server::actor::Actor::System, Some("cust_a"))
+            .await
+            .unwrap();
     let plan = drift
         .iter()
         .find(|d| d.field == "ledgerline_plan")
@@ -147,10 +154,12 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
         assert_eq!(s.contacts[&k_a]["ledgerline_plan"], "");
         assert!(s.contacts.contains_key(&k_e));
     }
-    assert!(app::server::crm::drift::report(db, None)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        app::server::crm::drift::report(db, &app::server::actor::Actor::System, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // People decide the conflicts; support may look but not decide.
     let (support, _) = app.sign_in(Role::Support).await;
@@ -226,7 +235,9 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
     assert!(!page.contains("Merge…"), "{page}");
 
     // The duplicate of cust_c's contact is merged into it, once, however often it is asked.
-    let groups = app::server::crm::duplicates::groups(db).await.unwrap();
+    let groups = app::server::crm::duplicates::groups(db, &app::server::actor::Actor::System)
+        .await
+        .unwrap();
     assert_eq!(groups[0].survivor.id, k_c1, "the linked contact survives");
     assert_eq!(
         groups[0]
@@ -249,10 +260,12 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
     let merged = audit_entries(db, "crm.merged").await;
     assert_eq!(merged.len(), 1);
     assert_eq!(merged[0].customer_id.as_deref(), Some("cust_c"));
-    assert!(app::server::crm::duplicates::groups(db)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(
+        app::server::crm::duplicates::groups(db, &app::server::actor::Actor::System)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn push_to_crm_is_permission_checked_audited_and_fixes_drift(backend: Backend) {
@@ -318,9 +331,10 @@ async fn push_to_crm_is_permission_checked_audited_and_fixes_drift(backend: Back
     )
     .await
     .unwrap();
-    let drift = app::server::crm::drift::report(&app.state.db, None)
-        .await
-        .unwrap();
+    let drift =
+        app::server::crm::drift::report(&app.state.db, &app::server::actor::Actor::System, None)
+            .await
+            .unwrap();
     assert_eq!(drift.len(), 1, "{drift:?}");
     assert_eq!(
         (
@@ -342,10 +356,14 @@ async fn push_to_crm_is_permission_checked_audited_and_fixes_drift(backend: Back
         fake.state.lock().unwrap().contacts[&contact]["ledgerline_billing_status"],
         "active"
     );
-    assert!(app::server::crm::drift::report(&app.state.db, None)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(app::server::crm::drift::report(
+        &app.state.db,
+        &app::server::actor::Actor::System,
+        None
+    )
+    .await
+    .unwrap()
+    .is_empty());
 
     // The customer page shows the contact and each push, newest first.
     let (status, view) = app

@@ -243,6 +243,16 @@ impl TestApp {
         res.text().await.expect("page body")
     }
 
+    /// `/api/ready` with its checks, as a monitor holding METRICS_TOKEN reads it.
+    pub async fn ready(&self) -> reqwest::Response {
+        self.client
+            .get(self.url("/api/ready"))
+            .bearer_auth(TEST_METRICS_TOKEN)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -260,8 +270,12 @@ pub fn test_vars(db: &TestDb) -> HashMap<String, String> {
         ("LEPTOS_SITE_ADDR".to_string(), "127.0.0.1:0".to_string()),
         // Tests drive the queue themselves (jobs::run_one with their own clock).
         ("WORKER_COUNT".to_string(), "0".to_string()),
+        // Lets `TestApp::ready` read the readiness checks, which strangers do not see.
+        ("METRICS_TOKEN".to_string(), TEST_METRICS_TOKEN.to_string()),
     ])
 }
+
+pub const TEST_METRICS_TOKEN: &str = "test-metrics-token-0123456789";
 
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     spawn_app_with(backend, |_| {}).await
@@ -325,7 +339,7 @@ pub async fn audit_entries(db: &app::server::Db, action: &str) -> Vec<app::domai
         action: Some(action.into()),
         ..Default::default()
     };
-    app::server::services::audit::list(db, &filter, None, 200)
+    app::server::services::audit::list(db, &app::server::actor::Actor::System, &filter, None, 200)
         .await
         .expect("audit list")
         .entries
@@ -421,4 +435,68 @@ pub async fn status_of_head(addr: std::net::SocketAddr, head: &str) -> u16 {
         .unwrap()
         .parse()
         .unwrap()
+}
+
+/// GET `path` exactly as written, with hyper, which sends the path as it is (reqwest resolves
+/// dot segments before sending). Returns status, Location and body.
+pub async fn raw_get(
+    addr: SocketAddr,
+    path: &str,
+    cookie: Option<&str>,
+) -> (u16, Option<String>, String) {
+    use http_body_util::BodyExt;
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let mut req = http::Request::get(path).header("host", addr.to_string());
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let req = req
+        .body(http_body_util::Empty::<hyper::body::Bytes>::new())
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    let res = send.send_request(req).await.unwrap();
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .map(str::to_string);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+/// The session cookie (`ll_session=…`) a fresh sign-in as `role` gets, for raw requests.
+pub async fn session_cookie_for(app: &TestApp, role: app::domain::Role) -> String {
+    let email = format!(
+        "{}-{}@example.com",
+        role.as_str(),
+        uuid::Uuid::new_v4().simple()
+    );
+    app::server::services::staff::create_with_password(
+        &app.state.db,
+        &app::server::actor::Actor::System,
+        &Default::default(),
+        &app::domain::Email::parse(&email).unwrap(),
+        "Raw Person",
+        role,
+        TEST_PASSWORD,
+    )
+    .await
+    .expect("create staff");
+    let res = app.post_login(&app.client, &email, TEST_PASSWORD).await;
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.split(';').next().filter(|c| c.starts_with("ll_session=")))
+        .expect("a session cookie")
+        .to_string()
 }

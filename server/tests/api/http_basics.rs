@@ -161,7 +161,7 @@ async fn status_server_function_uses_the_same_service_as_ready(backend: Backend)
         .unwrap();
     assert_eq!(res.status(), 200);
     let from_fn: Value = res.json().await.unwrap();
-    let from_route: Value = app.get("/api/ready").await.json().await.unwrap();
+    let from_route: Value = app.ready().await.json().await.unwrap();
     let names = |v: &Value| {
         v["checks"]
             .as_array()

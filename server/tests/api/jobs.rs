@@ -375,7 +375,7 @@ mod in_server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert_eq!(alive, 2, "both workers inside serve heartbeat");
-        let body: serde_json::Value = app.get("/api/ready").await.json().await.unwrap();
+        let body: serde_json::Value = app.ready().await.json().await.unwrap();
         let queue = body["checks"]
             .as_array()
             .unwrap()
@@ -401,7 +401,7 @@ mod in_server {
         add(&app.state.db, "count", None, now - 600_000)
             .await
             .unwrap();
-        let res = app.get("/api/ready").await;
+        let res = app.ready().await;
         assert_eq!(res.status(), 200, "degraded, still serving");
         let body: serde_json::Value = res.json().await.unwrap();
         let queue = body["checks"]

@@ -1,9 +1,11 @@
-//! Signing in: one generic error, throttling with back-off then lock, every attempt audited,
-//! and unknown accounts costing the same argon2 work as wrong passwords.
+//! Signing in: one generic error, throttling with back-off then lock (per account and address),
+//! refusals audited as counts per address and minute, parallel guesses all counted, a flood
+//! from one address that leaves everyone else alone, and unknown accounts costing the same
+//! argon2 work as wrong passwords.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
-use app::domain::{AuditFilter, Email, Role};
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp};
+use app::domain::{AuditFilter, Email, Outcome, Role};
 use app::server::actor::{Actor, RequestMeta};
 use app::server::services::{audit, auth::login, staff};
 use std::time::Instant;
@@ -11,8 +13,11 @@ use std::time::Instant;
 both_backends!(
     right_password_signs_in_and_is_audited,
     unknown_email_wrong_password_and_deactivated_look_the_same,
-    failures_back_off_then_lock_the_account,
+    failures_back_off_then_lock_the_account_at_that_address,
     unknown_accounts_cost_the_same_hashing_work,
+    parallel_guesses_are_all_counted,
+    a_flood_from_one_address_locks_out_no_one_else,
+    forwarded_addresses_count_only_from_a_trusted_proxy,
 );
 
 const PASSWORD: &str = "plum-harbor-gravel-42";
@@ -46,6 +51,7 @@ async fn right_password_signs_in_and_is_audited(backend: Backend) {
     let ada = seed(&app, "ada@example.com").await;
     let signed_in = login::attempt(
         &app.state.db,
+        &app.state.refusals,
         &from_ip("10.0.0.1"),
         " ADA@example.com",
         PASSWORD,
@@ -56,6 +62,7 @@ async fn right_password_signs_in_and_is_audited(backend: Backend) {
     assert_eq!(signed_in.id, ada.id);
     let page = audit::list(
         &app.state.db,
+        &app::server::actor::Actor::System,
         &AuditFilter {
             action: Some("auth.login".into()),
             ..Default::default()
@@ -78,6 +85,7 @@ async fn unknown_email_wrong_password_and_deactivated_look_the_same(backend: Bac
     let db = &app.state.db;
     let wrong = login::attempt(
         db,
+        &app.state.refusals,
         &from_ip("10.0.0.2"),
         "ada@example.com",
         "not-the-password",
@@ -85,41 +93,84 @@ async fn unknown_email_wrong_password_and_deactivated_look_the_same(backend: Bac
     )
     .await
     .unwrap_err();
-    let unknown = login::attempt(db, &from_ip("10.0.0.3"), "nobody@example.com", PASSWORD, 0)
-        .await
-        .unwrap_err();
-    let garbage = login::attempt(db, &from_ip("10.0.0.4"), "not an email", PASSWORD, 0)
-        .await
-        .unwrap_err();
+    let unknown = login::attempt(
+        db,
+        &app.state.refusals,
+        &from_ip("10.0.0.3"),
+        "nobody@example.com",
+        PASSWORD,
+        0,
+    )
+    .await
+    .unwrap_err();
+    let garbage = login::attempt(
+        db,
+        &app.state.refusals,
+        &from_ip("10.0.0.4"),
+        "not an email",
+        PASSWORD,
+        0,
+    )
+    .await
+    .unwrap_err();
     sqlx::query("UPDATE staff SET active = 0")
         .execute(db.pool())
         .await
         .unwrap();
-    let inactive = login::attempt(db, &from_ip("10.0.0.5"), "ada@example.com", PASSWORD, 0)
-        .await
-        .unwrap_err();
+    let inactive = login::attempt(
+        db,
+        &app.state.refusals,
+        &from_ip("10.0.0.5"),
+        "ada@example.com",
+        PASSWORD,
+        0,
+    )
+    .await
+    .unwrap_err();
     for e in [&wrong, &unknown, &garbage, &inactive] {
         assert_eq!(e.to_string(), "Wrong email or password.");
     }
-    let failed = audit::list(
-        db,
+    assert_eq!(
+        refused_entries(&app).await.len(),
+        0,
+        "counted, not yet written"
+    );
+    let failed = flushed_refusals(&app).await;
+    assert_eq!(failed.len(), 4, "one entry per address");
+    assert!(failed.iter().all(|e| e.outcome == Outcome::Denied
+        && e.details.contains(r#""count":1"#)
+        && e.details.contains("bad_credentials")
+        && !e.details.contains(PASSWORD)
+        && !e.details.contains("not-the-password")));
+    assert!(failed
+        .iter()
+        .any(|e| e.details.contains("nobody@example.com")));
+}
+
+/// `auth.login` entries of refusals (written by the tally, under the anonymous actor).
+async fn refused_entries(app: &TestApp) -> Vec<app::domain::AuditEntry> {
+    audit::list(
+        &app.state.db,
+        &Actor::System,
         &AuditFilter {
-            outcome: Some(app::domain::Outcome::Failed),
+            action: Some("auth.login".into()),
+            outcome: Some(Outcome::Denied),
             ..Default::default()
         },
         None,
-        10,
+        200,
     )
     .await
-    .unwrap();
-    assert_eq!(failed.entries.len(), 4);
-    assert!(failed
-        .entries
-        .iter()
-        .all(|e| !e.details.contains(PASSWORD) && !e.details.contains("not-the-password")));
+    .unwrap()
+    .entries
 }
 
-async fn failures_back_off_then_lock_the_account(backend: Backend) {
+async fn flushed_refusals(app: &TestApp) -> Vec<app::domain::AuditEntry> {
+    app.state.refusals.tally.flush(&app.state.db).await.unwrap();
+    refused_entries(app).await
+}
+
+async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
     };
@@ -129,14 +180,29 @@ async fn failures_back_off_then_lock_the_account(backend: Backend) {
     let mut now = 1_000_000;
     for _ in 0..3 {
         assert!(matches!(
-            login::attempt(db, &meta, "ada@example.com", "wrong-wrong-wrong", now).await,
+            login::attempt(
+                db,
+                &app.state.refusals,
+                &meta,
+                "ada@example.com",
+                "wrong-wrong-wrong",
+                now
+            )
+            .await,
             Err(login::LoginError::BadCredentials)
         ));
     }
     // Fourth try at the same instant: must wait 1 s, even with the right password.
-    let throttled = login::attempt(db, &meta, "ada@example.com", PASSWORD, now)
-        .await
-        .unwrap_err();
+    let throttled = login::attempt(
+        db,
+        &app.state.refusals,
+        &meta,
+        "ada@example.com",
+        PASSWORD,
+        now,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(throttled, login::LoginError::Throttled(1000)),
         "{throttled:?}"
@@ -145,43 +211,73 @@ async fn failures_back_off_then_lock_the_account(backend: Backend) {
         throttled.to_string(),
         "Too many attempts. Try again in 1 seconds."
     );
-    // Keep failing, each time just after the wait: the 10th failure locks for 15 minutes.
-    for _ in 3..10 {
+    // That refused try counted too. Keep failing, each time after the wait: the 10th attempt
+    // locks this account at this address for 15 minutes.
+    for _ in 4..10 {
         now += 60_000;
         assert!(matches!(
-            login::attempt(db, &meta, "ada@example.com", "wrong-wrong-wrong", now).await,
+            login::attempt(
+                db,
+                &app.state.refusals,
+                &meta,
+                "ada@example.com",
+                "wrong-wrong-wrong",
+                now
+            )
+            .await,
             Err(login::LoginError::BadCredentials)
         ));
     }
     now += 60_000;
-    let locked = login::attempt(db, &meta, "ada@example.com", PASSWORD, now)
-        .await
-        .unwrap_err();
+    let locked = login::attempt(
+        db,
+        &app.state.refusals,
+        &meta,
+        "ada@example.com",
+        PASSWORD,
+        now,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(locked, login::LoginError::Throttled(ms) if ms == 14 * 60_000),
         "{locked:?}"
     );
-    let lockouts = audit::list(
+    // The same account from another address is not locked.
+    login::attempt(
         db,
-        &AuditFilter {
-            action: Some("auth.lockout".into()),
-            ..Default::default()
-        },
-        None,
-        10,
+        &app.state.refusals,
+        &from_ip("10.0.0.99"),
+        "ada@example.com",
+        PASSWORD,
+        now,
     )
     .await
     .unwrap();
-    assert_eq!(lockouts.entries.len(), 1);
+    let counted = flushed_refusals(&app).await;
+    assert_eq!(counted.len(), 1, "one address, one entry");
+    assert!(
+        counted[0].details.contains(r#""locked_account_here":1"#),
+        "{}",
+        counted[0].details
+    );
     // After the lock the right password works and clears the account's counter.
     now += 15 * 60_000;
-    login::attempt(db, &meta, "ada@example.com", PASSWORD, now)
-        .await
-        .unwrap();
+    login::attempt(
+        db,
+        &app.state.refusals,
+        &meta,
+        "ada@example.com",
+        PASSWORD,
+        now,
+    )
+    .await
+    .unwrap();
     // Another account from a different IP was never affected.
     seed(&app, "bob@example.com").await;
     login::attempt(
         db,
+        &app.state.refusals,
         &from_ip("10.0.0.10"),
         "bob@example.com",
         PASSWORD,
@@ -209,6 +305,7 @@ async fn unknown_accounts_cost_the_same_hashing_work(backend: Backend) {
         let t = Instant::now();
         let _ = login::attempt(
             db,
+            &app.state.refusals,
             &from_ip(&format!("10.1.0.{i}")),
             &format!("x{i}@example.com"),
             "wrong-wrong-wrong",
@@ -223,6 +320,7 @@ async fn unknown_accounts_cost_the_same_hashing_work(backend: Backend) {
         let t = Instant::now();
         let _ = login::attempt(
             db,
+            &app.state.refusals,
             &from_ip(&format!("10.2.0.{i}")),
             "ada@example.com",
             "wrong-wrong-wrong",
@@ -241,4 +339,172 @@ async fn unknown_accounts_cost_the_same_hashing_work(backend: Backend) {
         (0.5..2.0).contains(&ratio),
         "unknown {u} µs vs wrong password {w} µs"
     );
+}
+
+/// The throttle row of one account at one address.
+async fn attempts_at(app: &TestApp, email: &str, ip: &str) -> i64 {
+    sqlx::query_scalar("SELECT failures FROM login_throttle WHERE key = $1")
+        .bind(format!("account:{email}|ip:{ip}"))
+        .fetch_optional(app.state.db.pool())
+        .await
+        .unwrap()
+        .unwrap_or(0)
+}
+
+/// 50 wrong passwords for one account sent at once: each attempt is claimed before its
+/// password is checked, so only the three free tries reach argon2, and every attempt that got
+/// past the address's budget is on the account's counter.
+async fn parallel_guesses_are_all_counted(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    seed(&app, "ada@example.com").await;
+    let guesses = (0..50).map(|i| {
+        let app = &app;
+        async move {
+            let client = reqwest::Client::new();
+            client
+                .post(app.url("/api/fn/login"))
+                .header("origin", app.origin())
+                .header("accept", "application/json")
+                .form(&[
+                    ("email", "ada@example.com"),
+                    ("password", format!("guess-number-{i}").as_str()),
+                    ("next", "/"),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
+    let wrong = statuses.iter().filter(|s| **s == 401).count();
+    let waited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((wrong, waited), (3, 47), "{statuses:?}");
+    assert!(answers
+        .iter()
+        .filter(|r| r.status() == 429)
+        .all(|r| r.headers().contains_key("retry-after")));
+    assert_eq!(
+        attempts_at(&app, "ada@example.com", "127.0.0.1").await,
+        i64::from(app::server::services::refusals::SIGN_IN_PER_MINUTE),
+        "every attempt past the address budget was counted before its password was checked"
+    );
+    let counted = flushed_refusals(&app).await;
+    assert_eq!(counted.len(), 1);
+    assert!(
+        counted[0].details.contains(r#""count":50"#),
+        "{}",
+        counted[0].details
+    );
+}
+
+/// 1,000 bad sign-ins for an account from one address (behind a trusted proxy, so the address
+/// comes from X-Forwarded-For): the account's owner signs in from another address at once, and
+/// the audit log grows by one entry.
+async fn a_flood_from_one_address_locks_out_no_one_else(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |v| {
+        v.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    seed(&app, "ada@example.com").await;
+    let before = audit::list(
+        &app.state.db,
+        &Actor::System,
+        &AuditFilter::default(),
+        None,
+        200,
+    )
+    .await
+    .unwrap()
+    .entries
+    .len();
+    let post = |from: &'static str, password: String| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .post(app.url("/api/fn/login"))
+                .header("origin", app.origin())
+                .header("accept", "application/json")
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("email", "ada@example.com"),
+                    ("password", password.as_str()),
+                    ("next", "/"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for chunk in (0..1000).collect::<Vec<_>>().chunks(50) {
+        let sent = chunk
+            .iter()
+            .map(|i| post("203.0.113.66", format!("flood-guess-{i}")));
+        for s in futures::future::join_all(sent).await {
+            *statuses.entry(s).or_default() += 1;
+        }
+    }
+    assert_eq!(statuses.get(&401), Some(&3), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&997), "{statuses:?}");
+    let owner = post("198.51.100.7", PASSWORD.to_string()).await;
+    assert!(
+        (200..400).contains(&owner),
+        "the owner, elsewhere, signs in: {owner}"
+    );
+    app.state.refusals.tally.flush(&app.state.db).await.unwrap();
+    let after = audit::list(
+        &app.state.db,
+        &Actor::System,
+        &AuditFilter::default(),
+        None,
+        200,
+    )
+    .await
+    .unwrap()
+    .entries;
+    assert_eq!(
+        after.len() - before,
+        2,
+        "the flood's count and the owner's sign-in"
+    );
+    assert!(after
+        .iter()
+        .any(|e| e.details.contains(r#""count":1000"#) && e.ip.as_deref() == Some("203.0.113.66")));
+}
+
+/// Without TRUSTED_PROXIES anyone could name their own address in X-Forwarded-For and get a
+/// fresh budget per request: the header is ignored, and the connection's address counts.
+async fn forwarded_addresses_count_only_from_a_trusted_proxy(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    for i in 0..3 {
+        let res = reqwest::Client::new()
+            .post(app.url("/api/fn/login"))
+            .header("origin", app.origin())
+            .header("accept", "application/json")
+            .header("x-forwarded-for", format!("198.51.100.{i}"))
+            .header("forwarded", format!("for=203.0.113.{i}"))
+            .form(&[
+                ("email", "x@example.com"),
+                ("password", "nope-nope-nope"),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401);
+    }
+    let counted = flushed_refusals(&app).await;
+    assert_eq!(counted.len(), 1, "one source, whatever the headers said");
+    assert_eq!(counted[0].ip.as_deref(), Some("127.0.0.1"));
+    assert!(counted[0].details.contains(r#""count":3"#));
 }

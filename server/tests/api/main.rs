@@ -6,6 +6,7 @@ mod helpers;
 mod access;
 mod api_keys;
 mod audit;
+mod authz;
 mod bad_input;
 mod child_server;
 mod cli;

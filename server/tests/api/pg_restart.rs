@@ -159,6 +159,7 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_event() {
         wait_for(&probe, &ready_url, 503).await;
         let body = probe
             .get(&ready_url)
+            .bearer_auth(crate::helpers::TEST_METRICS_TOKEN)
             .send()
             .await
             .unwrap()

@@ -2,7 +2,7 @@
 //! changes, deactivation, forced resets, own password changes, and bad input changing nothing.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp, TEST_PASSWORD};
+use crate::helpers::{spawn_app, spawn_app_with, Backend, TestApp, TEST_PASSWORD};
 use app::domain::{AuditFilter, Email, Role};
 use app::server::services::{audit, auth::login, staff};
 
@@ -12,6 +12,7 @@ both_backends!(
     role_changes_are_audited_and_the_last_admin_is_kept,
     a_forced_reset_kills_the_old_password_and_sessions,
     changing_your_own_password_needs_the_current_one,
+    guessing_link_tokens_is_throttled_like_sign_in,
 );
 
 async fn post(
@@ -116,6 +117,7 @@ async fn an_invite_link_sets_a_password_once(backend: Backend) {
         .contains("invalid, already used or expired"));
     login::attempt(
         &app.state.db,
+        &Default::default(),
         &Default::default(),
         "new@example.com",
         "lantern-orchard-77",
@@ -241,6 +243,7 @@ async fn role_changes_are_audited_and_the_last_admin_is_kept(backend: Backend) {
     );
     let page = audit::list(
         &app.state.db,
+        &app::server::actor::Actor::System,
         &AuditFilter {
             action: Some("staff.role_changed".into()),
             ..Default::default()
@@ -293,6 +296,7 @@ async fn a_forced_reset_kills_the_old_password_and_sessions(backend: Backend) {
         login::attempt(
             &app.state.db,
             &Default::default(),
+            &Default::default(),
             &victim.email,
             TEST_PASSWORD,
             0
@@ -311,6 +315,7 @@ async fn a_forced_reset_kills_the_old_password_and_sessions(backend: Backend) {
     assert!(ok.status().is_success() || ok.status().is_redirection());
     login::attempt(
         &app.state.db,
+        &Default::default(),
         &Default::default(),
         &victim.email,
         "fresh-meadow-stone-5",
@@ -376,6 +381,7 @@ async fn changing_your_own_password_needs_the_current_one(backend: Backend) {
         .is_some());
     let failed = audit::list(
         &app.state.db,
+        &app::server::actor::Actor::System,
         &AuditFilter {
             action: Some("staff.password_changed".into()),
             ..Default::default()
@@ -390,4 +396,82 @@ async fn changing_your_own_password_needs_the_current_one(backend: Backend) {
         2,
         "the failed and the successful change"
     );
+}
+
+/// Invite and reset links are bearer secrets too: guesses from one address get the sign-in
+/// budget (20 a minute), are answered before any password is hashed, and are audited as one
+/// count; someone with a real link elsewhere is not slowed.
+async fn guessing_link_tokens_is_throttled_like_sign_in(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |v| {
+        v.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let (admin, _) = app.sign_in(Role::Admin).await;
+    let res = post(
+        &app,
+        &admin,
+        "/api/fn/staff_invite",
+        &[
+            ("email", "real@example.com"),
+            ("name", "Real"),
+            ("role", "viewer"),
+        ],
+    )
+    .await;
+    let token = token_of(&res.json().await.unwrap());
+    let guess = |i: usize, from: &'static str| {
+        let app = &app;
+        async move {
+            reqwest::Client::new()
+                .post(app.url("/api/fn/welcome"))
+                .header("origin", app.origin())
+                .header("accept", "application/json")
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("token", format!("guess{i:030}").as_str()),
+                    ("password", "lantern-orchard-77"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        statuses.push(guess(i, "203.0.113.9").await);
+    }
+    let limit = app::server::services::refusals::SIGN_IN_PER_MINUTE as usize;
+    assert!(statuses[..limit].iter().all(|s| *s == 422), "{statuses:?}");
+    assert!(statuses[limit..].iter().all(|s| *s == 429), "{statuses:?}");
+    let real = reqwest::Client::new()
+        .post(app.url("/api/fn/welcome"))
+        .header("origin", app.origin())
+        .header("accept", "application/json")
+        .header("x-forwarded-for", "198.51.100.20")
+        .form(&[
+            ("token", token.as_str()),
+            ("password", "lantern-orchard-77"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        real.status().is_success() || real.status().is_redirection(),
+        "{}",
+        real.status()
+    );
+    app.state.refusals.tally.flush(&app.state.db).await.unwrap();
+    let counted = crate::helpers::audit_entries(&app.state.db, "staff.link_refused").await;
+    assert_eq!(counted.len(), 1);
+    assert!(
+        counted[0].details.contains(r#""count":25"#),
+        "{}",
+        counted[0].details
+    );
+    assert_eq!(counted[0].ip.as_deref(), Some("203.0.113.9"));
 }

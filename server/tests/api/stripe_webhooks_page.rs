@@ -216,7 +216,7 @@ async fn readiness_degrades_on_mode_mismatch(backend: Backend) {
     else {
         return;
     };
-    let ready: serde_json::Value = app.get("/api/ready").await.json().await.unwrap();
+    let ready: serde_json::Value = app.ready().await.json().await.unwrap();
     let check = |r: &serde_json::Value| {
         r["checks"]
             .as_array()
@@ -232,7 +232,7 @@ async fn readiness_degrades_on_mode_mismatch(backend: Backend) {
             .await,
         200
     );
-    let res = app.get("/api/ready").await;
+    let res = app.ready().await;
     assert_eq!(res.status(), 200, "degraded, still serving");
     let ready: serde_json::Value = res.json().await.unwrap();
     assert_eq!(check(&ready)["status"], "warn");
@@ -283,9 +283,15 @@ async fn the_customer_filter_finds_events_before_and_after_processing(backend: B
     };
     let (mut seen, mut before) = (Vec::new(), None::<String>);
     for _ in 0..5 {
-        let page = stripe::webhooks::list(db, &filter, before.as_deref(), 2)
-            .await
-            .unwrap();
+        let page = stripe::webhooks::list(
+            db,
+            &app::server::actor::Actor::System,
+            &filter,
+            before.as_deref(),
+            2,
+        )
+        .await
+        .unwrap();
         assert!(page.events.len() <= 2);
         seen.extend(page.events.into_iter().map(|e| (e.id, e.status.as_str())));
         before = page.next_before;

@@ -13,6 +13,7 @@ both_backends!(
     keys_scopes_and_bad_bodies_are_refused_and_nothing_is_stored,
     a_retried_or_concurrent_request_makes_one_ticket,
     each_key_is_rate_limited_on_its_own,
+    ten_thousand_bad_calls_add_one_audit_entry,
 );
 
 const SECRET: &str = "whsec_ticket_tests_00000000001";
@@ -495,8 +496,14 @@ async fn keys_scopes_and_bad_bodies_are_refused_and_nothing_is_stored(backend: B
         "nothing refused was stored"
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM customers").await, 0);
-    let refused = audit_entries(&app.state.db, "ticket.intake_refused").await;
-    assert_eq!(refused.len(), 9, "every refused call is audited");
+    let refused = flushed_refusals(&app).await;
+    assert_eq!(
+        refused.len(),
+        2,
+        "counted per source: the address for bad keys, the key for bad bodies"
+    );
+    let counted: i64 = refused.iter().map(count_of).sum();
+    assert_eq!(counted, 9, "every refused call is counted");
     assert!(
         refused
             .iter()
@@ -590,9 +597,72 @@ async fn each_key_is_rate_limited_on_its_own(backend: Backend) {
         "another key is not slowed"
     );
     assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets").await, 4);
-    let refused = audit_entries(&app.state.db, "ticket.intake_refused").await;
+    let busy_id: String = sqlx::query_scalar("SELECT id FROM api_keys WHERE name = 'Busy'")
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    let refused = flushed_refusals(&app).await;
     assert_eq!(refused.len(), 1);
+    assert!(refused[0].details.contains("rate_limited"));
+    assert_eq!(
+        refused[0].target_id.as_deref(),
+        Some(format!("api_key:{busy_id}").as_str())
+    );
+}
+
+/// Refusals as the tally wrote them to the audit log (it writes once a minute; tests flush).
+async fn flushed_refusals(app: &TestApp) -> Vec<app::domain::AuditEntry> {
+    app.state.refusals.tally.flush(&app.state.db).await.unwrap();
+    audit_entries(&app.state.db, "ticket.intake_refused").await
+}
+
+fn count_of(e: &app::domain::AuditEntry) -> i64 {
+    serde_json::from_str::<Value>(&e.details).unwrap()["count"]
+        .as_i64()
+        .unwrap()
+}
+
+/// An address sending bad keys is answered 429 after 30 refusals a minute, before its key is
+/// even looked up, and the whole flood is one audit entry with its count.
+async fn ten_thousand_bad_calls_add_one_audit_entry(backend: Backend) {
+    let Some(app) = app_with(backend, &[]).await else {
+        return;
+    };
+    let before = count(&app, "SELECT COUNT(*) FROM audit_log").await;
+    let body = json!({ "user_id": "u", "subject": "s", "message": "m" }).to_string();
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for round in 0..200 {
+        let calls = (0..50).map(|i| {
+            let (app, body) = (&app, body.clone());
+            let key = format!("llk_guess_{round}_{i}_000000000000");
+            async move { post(app, Some(&key), &body, None).await.status }
+        });
+        for s in futures::future::join_all(calls).await {
+            *statuses.entry(s).or_default() += 1;
+        }
+    }
+    let limit = app::server::services::refusals::INTAKE_REFUSALS_PER_MINUTE as usize;
+    assert_eq!(statuses.values().sum::<usize>(), 10_000);
     assert!(
-        refused[0].details.contains("rate_limited") && refused[0].actor_label == "api-key:Busy"
+        statuses
+            .get(&401)
+            .is_some_and(|n| (limit..limit + 50).contains(n)),
+        "about {limit} refused by key, the rest by address: {statuses:?}"
+    );
+    assert_eq!(
+        statuses.get(&401).unwrap() + statuses.get(&429).unwrap(),
+        10_000
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log").await,
+        before,
+        "nothing written yet"
+    );
+    let refused = flushed_refusals(&app).await;
+    assert_eq!(refused.len(), 1, "one entry for one source");
+    assert_eq!(count_of(&refused[0]), 10_000);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM audit_log").await,
+        before + 1
     );
 }

@@ -76,14 +76,59 @@ pub type AuthSession = axum_login::AuthSession<StaffBackend>;
 /// Session key holding the sign-in time, for the absolute timeout.
 pub const LOGIN_AT_KEY: &str = "ll.login_at";
 
+/// A session could not be started or ended. The cause is logged here, under the request's id;
+/// callers show only this type's sentence.
+#[derive(Debug, thiserror::Error)]
+#[error("Something went wrong. Try again in a moment.")]
+pub struct SessionError;
+
 /// Starts a session for `staff`: rotates the session id (no fixation) and records the sign-in
 /// time for the absolute timeout. Used by sign-in, invite/reset links and password changes.
-pub async fn start_session(auth: &mut AuthSession, staff: Staff) -> Result<(), String> {
+pub async fn start_session(auth: &mut AuthSession, staff: Staff) -> Result<(), SessionError> {
+    let logged = |e: &dyn std::fmt::Display| tracing::error!(error = %e, "session start failed");
     auth.login(&SessionUser::from(staff))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| logged(&e))
+        .map_err(|_| SessionError)?;
     auth.session
         .insert(LOGIN_AT_KEY, chrono::Utc::now().timestamp_millis())
         .await
-        .map_err(|e| e.to_string())
+        .map_err(|e| logged(&e))
+        .map_err(|_| SessionError)
+}
+
+/// Ends the session; returns who was signed in.
+pub async fn end_session(auth: &mut AuthSession) -> Result<Option<Staff>, SessionError> {
+    match auth.logout().await {
+        Ok(user) => Ok(user.map(|u| u.staff)),
+        Err(e) => {
+            tracing::error!(error = %e, "session end failed");
+            Err(SessionError)
+        }
+    }
+}
+
+/// Who this request acts as: the signed-in staff member, or `Anonymous`. A session older than
+/// the absolute timeout is ended here, however recently it was used. The route guard and every
+/// server function resolve the caller through this one function.
+pub async fn request_actor(
+    auth: &mut AuthSession,
+    absolute_timeout: std::time::Duration,
+) -> crate::server::actor::Actor {
+    let Some(user) = auth.user.as_ref() else {
+        return crate::server::actor::Actor::Anonymous;
+    };
+    let actor = user.staff.actor();
+    let login_at: Option<i64> = auth.session.get(LOGIN_AT_KEY).await.ok().flatten();
+    let max = absolute_timeout.as_millis() as i64;
+    let too_old = match login_at {
+        Some(at) => chrono::Utc::now().timestamp_millis() - at > max,
+        None => true,
+    };
+    if too_old {
+        let _ = auth.logout().await;
+        auth.user = None;
+        return crate::server::actor::Actor::Anonymous;
+    }
+    actor
 }

@@ -3,5 +3,8 @@
 pub mod backend;
 pub mod session_store;
 
-pub use backend::{start_session, AuthSession, SessionUser, StaffBackend, LOGIN_AT_KEY};
+pub use backend::{
+    end_session, request_actor, start_session, AuthSession, SessionError, SessionUser,
+    StaffBackend, LOGIN_AT_KEY,
+};
 pub use session_store::DbSessionStore;

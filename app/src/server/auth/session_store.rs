@@ -1,8 +1,13 @@
 //! tower-sessions storage in our own `sessions` table, so sessions survive restarts on both
 //! backends and live in the one migrations folder.
+//!
+//! The table keeps only SHA-256 of each session id: the id is a bearer credential, and a copy
+//! of the database (a backup, a read-only replica, an SQL injection elsewhere) must not be
+//! enough to sign in as anyone. The cookie carries the id; every lookup hashes it first.
 
 use crate::server::db::Db;
 use async_trait::async_trait;
+use sha2::{Digest, Sha256};
 use tower_sessions::{
     session::{Id, Record},
     session_store::{Error, ExpiredDeletion, Result},
@@ -20,8 +25,16 @@ impl DbSessionStore {
     }
 }
 
+/// Database trouble, logged here with the request's span; what travels on (and could reach a
+/// response) says nothing about the database.
 fn backend(e: sqlx::Error) -> Error {
-    Error::Backend(e.to_string())
+    tracing::error!(error = %e, "session store failed");
+    Error::Backend("session store unavailable".into())
+}
+
+/// What the table stores for a session id.
+fn stored_id(id: &Id) -> String {
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 
 fn expiry_ms(record: &Record) -> i64 {
@@ -38,7 +51,7 @@ impl SessionStore for DbSessionStore {
             let inserted = sqlx::query(
                 "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
             )
-            .bind(record.id.to_string())
+            .bind(stored_id(&record.id))
             .bind(data)
             .bind(expiry_ms(record))
             .execute(&mut *self.db.write().await.map_err(backend)?)
@@ -57,7 +70,7 @@ impl SessionStore for DbSessionStore {
             "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET data = $2, expires_at = $3",
         )
-        .bind(record.id.to_string())
+        .bind(stored_id(&record.id))
         .bind(data)
         .bind(expiry_ms(record))
         .execute(&mut *self.db.write().await.map_err(backend)?)
@@ -71,7 +84,7 @@ impl SessionStore for DbSessionStore {
         let row: Option<(String, i64)> = sqlx::query_as(
             "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2",
         )
-        .bind(id.to_string())
+        .bind(stored_id(id))
         .bind(now)
         .fetch_optional(self.db.pool())
         .await
@@ -92,7 +105,7 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(id.to_string())
+            .bind(stored_id(id))
             .execute(&mut *self.db.write().await.map_err(backend)?)
             .await
             .map_err(backend)?;

@@ -3,8 +3,8 @@
 
 use super::sync::{self, SyncError, SyncResult};
 use super::{Crm, Properties, ID_PROPERTY};
-use crate::domain::{ConflictView, ContactRef, Outcome};
-use crate::server::actor::{Actor, RequestMeta};
+use crate::domain::{ConflictView, ContactRef, Outcome, Permission};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::Db;
 use crate::server::services::audit;
 use crate::server::Config;
@@ -12,6 +12,8 @@ use serde_json::{json, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("No CRM is configured (CRM_PROVIDER).")]
     NotConfigured,
     #[error("No such customer.")]
@@ -62,6 +64,7 @@ pub async fn push_now(
     customer_id: &str,
     cause: &str,
 ) -> Result<String, ActionError> {
+    actor.require(Permission::CrmSync)?;
     let crm = crm.ok_or(ActionError::NotConfigured)?;
     let result = sync::push(db, crm, config, customer_id, cause, true).await;
     if matches!(result, Err(SyncError::NotFound)) {
@@ -127,7 +130,12 @@ fn candidates(raw: &str) -> Vec<ContactRef> {
 }
 
 /// Open conflicts, oldest first (they have waited longest).
-pub async fn conflicts(db: &Db) -> Result<Vec<ConflictView>, sqlx::Error> {
+pub async fn conflicts(db: &Db, actor: &Actor) -> Result<Vec<ConflictView>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(conflicts_rows(db).await?)
+}
+
+async fn conflicts_rows(db: &Db) -> Result<Vec<ConflictView>, sqlx::Error> {
     type Row = (
         String,
         String,
@@ -170,6 +178,7 @@ pub async fn resolve(
     conflict_id: &str,
     decision: &Decision,
 ) -> Result<(), ActionError> {
+    actor.require(Permission::CrmMerge)?;
     let crm = crm.ok_or(ActionError::NotConfigured)?;
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT customer_id, candidates FROM identity_conflicts WHERE id = $1 AND status = 'open'",

@@ -3,6 +3,8 @@
 
 use super::mapping::{self, MAPPED};
 use crate::domain::DriftRow;
+use crate::domain::Permission;
+use crate::server::actor::{Actor, ReadError};
 use crate::server::db::Db;
 use crate::server::Config;
 
@@ -54,7 +56,16 @@ pub async fn scan(db: &Db, config: &Config, now_ms: i64) -> Result<i64, sqlx::Er
 }
 
 /// The drift report, by customer then field; `customer` narrows it to one.
-pub async fn report(db: &Db, customer: Option<&str>) -> Result<Vec<DriftRow>, sqlx::Error> {
+pub async fn report(
+    db: &Db,
+    actor: &Actor,
+    customer: Option<&str>,
+) -> Result<Vec<DriftRow>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(report_rows(db, customer).await?)
+}
+
+async fn report_rows(db: &Db, customer: Option<&str>) -> Result<Vec<DriftRow>, sqlx::Error> {
     type Row = (
         String,
         Option<String>,

@@ -3,8 +3,8 @@
 //! and is idempotent: a duplicate merged once is never sent again.
 
 use super::{import, Contact, Crm, CrmError};
-use crate::domain::{ContactRef, DuplicateGroup, Outcome};
-use crate::server::actor::{Actor, RequestMeta};
+use crate::domain::{ContactRef, DuplicateGroup, Outcome, Permission};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::Db;
 use crate::server::services::audit;
 use serde_json::json;
@@ -100,7 +100,13 @@ pub async fn plan(db: &Db, key: &str) -> Result<Option<DuplicateGroup>, sqlx::Er
     Ok(Some(group))
 }
 
-pub async fn groups(db: &Db) -> Result<Vec<DuplicateGroup>, sqlx::Error> {
+pub async fn groups(db: &Db, actor: &Actor) -> Result<Vec<DuplicateGroup>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(groups_rows(db).await?)
+}
+
+/// Unchecked: for the import job, which counts groups for its own report.
+pub(crate) async fn groups_rows(db: &Db) -> Result<Vec<DuplicateGroup>, sqlx::Error> {
     let mut out = Vec::new();
     for key in keys(db).await? {
         if let Some(g) = plan(db, &key).await? {
@@ -112,6 +118,8 @@ pub async fn groups(db: &Db) -> Result<Vec<DuplicateGroup>, sqlx::Error> {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MergeError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("No such duplicate group: it may have been merged already or the CRM changed since the last scan.")]
     NotFound,
     #[error(
@@ -136,6 +144,7 @@ pub async fn merge(
     meta: &RequestMeta,
     key: &str,
 ) -> Result<Vec<String>, MergeError> {
+    actor.require(Permission::CrmMerge)?;
     let crm = crm.ok_or(MergeError::NotConfigured)?;
     let group = plan(db, key).await?.ok_or(MergeError::NotFound)?;
     if group.merge.is_empty() {

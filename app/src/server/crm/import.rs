@@ -3,6 +3,8 @@
 //! measures drift. It is both the CRM backfill and the duplicates/drift scan.
 
 use super::{drift, duplicates, identity, Contact, Crm, CrmError, Properties, ID_PROPERTY};
+use crate::domain::Permission;
+use crate::server::actor::{Actor, ReadError};
 use crate::server::db::{Db, Tx};
 use serde_json::Value;
 
@@ -171,7 +173,7 @@ async fn finish(db: &Db, config: &crate::server::Config, started: i64) -> Result
     let now = chrono::Utc::now().timestamp_millis();
     let linked = identity::link_imported(db, now).await?;
     let drifted = drift::scan(db, config, now).await?;
-    let groups = duplicates::groups(db).await?.len() as i64;
+    let groups = duplicates::groups_rows(db).await?.len() as i64;
     sqlx::query(
         "UPDATE crm_import SET phase = 'done', linked = $1, conflicts = $2, duplicates = $3, drifted = $4, \
          updated_at = $5, finished_at = $5 WHERE id = $6",
@@ -188,7 +190,12 @@ async fn finish(db: &Db, config: &crate::server::Config, started: i64) -> Result
 }
 
 /// The import's state for the CRM page.
-pub async fn status(db: &Db) -> Result<crate::domain::CrmImportView, sqlx::Error> {
+pub async fn status(db: &Db, actor: &Actor) -> Result<crate::domain::CrmImportView, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(status_rows(db).await?)
+}
+
+async fn status_rows(db: &Db) -> Result<crate::domain::CrmImportView, sqlx::Error> {
     type Row = (String, i64, i64, i64, i64, i64, i64, i64, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
         "SELECT phase, contacts, linked, conflicts, duplicates, drifted, started_at, updated_at, finished_at \
@@ -229,6 +236,8 @@ pub async fn status(db: &Db) -> Result<crate::domain::CrmImportView, sqlx::Error
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("No CRM is configured (CRM_PROVIDER).")]
     NotConfigured,
     #[error("An import is already running.")]
@@ -245,6 +254,7 @@ pub async fn start(
     meta: &crate::server::actor::RequestMeta,
     now_ms: i64,
 ) -> Result<String, StartError> {
+    actor.require(Permission::SettingsManage)?;
     use crate::server::jobs::{self, NewJob};
     use crate::server::services::audit;
     if !configured {

@@ -33,6 +33,16 @@ impl Tx {
         Placeholders::new(self.backend)
     }
 
+    /// The row-locking suffix for a read-then-write of one row in this transaction (a throttle
+    /// counter): PostgreSQL locks the row until commit; SQLite's writer already holds the
+    /// database.
+    pub fn for_update(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE",
+        }
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.inner.commit().await
     }

@@ -4,11 +4,13 @@
 
 mod events;
 mod planted;
+mod published_password;
 mod seed;
 pub mod sim_crm;
 pub mod sim_stripe;
 
 pub use planted::Planted;
+pub use published_password::{accounts_with_published_password, PUBLISHED_PASSWORD};
 pub use seed::{seed, stripe_history, SeedError, SeedReport};
 pub use sim_crm::SimCrm;
 pub use sim_stripe::SimStripe;

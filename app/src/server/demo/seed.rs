@@ -136,6 +136,8 @@ pub struct SeedReport {
 pub enum SeedError {
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Read(#[from] crate::server::actor::ReadError),
     #[error("demo event {0} did not parse: {1}")]
     Event(String, String),
     #[error("seed-demo makes up customers and refuses to run with Stripe or CRM credentials configured; use DEMO_MODE=true without them")]
@@ -520,7 +522,8 @@ pub async fn seed(
             }
         }
     };
-    let agent = crate::server::services::staff::admin::list(db)
+    // The seed runs as the operator's own process.
+    let agent = crate::server::services::staff::admin::list(db, &Actor::System)
         .await?
         .into_iter()
         .find(|s| s.active && s.role == Role::Support);

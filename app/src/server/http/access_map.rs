@@ -210,3 +210,11 @@ pub const ROUTES: &[(&str, Access)] = &[
 pub fn access_for(path: &str) -> Option<Access> {
     ROUTES.iter().find(|(p, _)| *p == path).map(|(_, a)| *a)
 }
+
+/// The pages among the routes: what a browser may open, in axum's `{id}` spelling.
+pub fn pages() -> impl Iterator<Item = &'static str> {
+    ROUTES
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !p.starts_with("/api/") && *p != "/metrics")
+}

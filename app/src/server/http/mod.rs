@@ -1,6 +1,8 @@
 //! HTTP plumbing shared by the axum routes and the server functions.
 
 pub mod access_map;
+pub mod client_addr;
+pub mod path;
 pub mod request_id;
 pub mod request_meta;
 pub mod security;

@@ -3,8 +3,9 @@
 
 use crate::domain::{
     JobAttemptView, JobCount, JobDetail, JobFilter, JobPage, JobStatus, JobSummary, Outcome,
+    Permission,
 };
-use crate::server::actor::{Actor, RequestMeta};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::keyset::{next_cursor, ListQuery};
 use crate::server::db::Db;
 use crate::server::services::audit;
@@ -12,6 +13,8 @@ use sqlx::{any::AnyRow, Row};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobAdminError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("No such job.")]
     NotFound,
     #[error("{0}")]
@@ -59,7 +62,12 @@ pub async fn depth_by_status(db: &Db) -> Result<Vec<(JobStatus, i64)>, sqlx::Err
 }
 
 /// Jobs per kind and status (only the pairs that exist).
-pub async fn counts(db: &Db) -> Result<Vec<JobCount>, sqlx::Error> {
+pub async fn counts(db: &Db, actor: &Actor) -> Result<Vec<JobCount>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(counts_rows(db).await?)
+}
+
+async fn counts_rows(db: &Db) -> Result<Vec<JobCount>, sqlx::Error> {
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
         "SELECT kind, status, COUNT(*) FROM jobs GROUP BY kind, status ORDER BY kind, status",
     )
@@ -79,6 +87,17 @@ pub async fn counts(db: &Db) -> Result<Vec<JobCount>, sqlx::Error> {
 
 /// Newest first. `before` is the cursor from the previous page ("created_at:id").
 pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    filter: &JobFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<JobPage, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(list_rows(db, filter, before, limit).await?)
+}
+
+async fn list_rows(
     db: &Db,
     filter: &JobFilter,
     before: Option<&str>,
@@ -100,7 +119,10 @@ pub async fn list(
     Ok(JobPage { jobs, next_before })
 }
 
-pub async fn detail(db: &Db, id: &str, can_act: bool) -> Result<JobDetail, JobAdminError> {
+/// One job; the retry and cancel buttons only for those who may use them.
+pub async fn detail(db: &Db, actor: &Actor, id: &str) -> Result<JobDetail, JobAdminError> {
+    actor.require(Permission::CustomerRead)?;
+    let can_act = actor.require(Permission::JobsRetry).is_ok();
     let row = sqlx::query(&format!(
         "SELECT {SUMMARY}, payload, dedupe_key, locked_by, lease_expires_at FROM jobs WHERE id = $1"
     ))
@@ -149,6 +171,7 @@ pub async fn retry_now(
     id: &str,
     now: i64,
 ) -> Result<JobSummary, JobAdminError> {
+    actor.require(Permission::JobsRetry)?;
     change(db, actor, meta, id, now, Action::Retry).await
 }
 
@@ -160,6 +183,7 @@ pub async fn cancel(
     id: &str,
     now: i64,
 ) -> Result<JobSummary, JobAdminError> {
+    actor.require(Permission::JobsRetry)?;
     change(db, actor, meta, id, now, Action::Cancel).await
 }
 

@@ -30,6 +30,10 @@ pub fn registry(config: &crate::server::Config, db: &crate::server::db::Db) -> R
         .register(
             stripe::refunds::REFUND_JOB,
             stripe::refunds::RefundJob::new(config, db),
+        )
+        .register(
+            crate::server::services::cleanup::CLEANUP_JOB,
+            crate::server::services::cleanup::Cleanup,
         );
     let registry = match crate::server::tickets::helpdesk::from_config(config) {
         Some(h) => registry.register(

@@ -1,8 +1,8 @@
 //! API keys: created (shown once, stored as a SHA-256), listed, revoked — each change audited —
 //! and checked on every API call, which records when the key was last used.
 
-use crate::domain::{ApiKeyView, NewApiKey, Outcome, Scope};
-use crate::server::actor::{Actor, RequestMeta};
+use crate::domain::{ApiKeyView, NewApiKey, Outcome, Permission, Scope};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::Db;
 use crate::server::services::audit;
 use rand::RngCore;
@@ -20,6 +20,8 @@ fn hash(key: &str) -> String {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("Give the key a name (1 to 80 characters).")]
     BadName,
     #[error("Choose at least one known scope.")]
@@ -67,6 +69,7 @@ pub async fn create(
     scopes: &[String],
     now_ms: i64,
 ) -> Result<NewApiKey, KeyError> {
+    actor.require(Permission::ApikeysManage)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 {
         return Err(KeyError::BadName);
@@ -126,7 +129,12 @@ pub async fn create(
 }
 
 /// Every key, live ones first, newest first.
-pub async fn list(db: &Db) -> Result<Vec<ApiKeyView>, sqlx::Error> {
+pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<ApiKeyView>, ReadError> {
+    actor.require(Permission::ApikeysManage)?;
+    Ok(list_rows(db).await?)
+}
+
+async fn list_rows(db: &Db) -> Result<Vec<ApiKeyView>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM api_keys ORDER BY CASE WHEN revoked_at IS NULL THEN 0 ELSE 1 END, created_at DESC, id"
     ))
@@ -143,6 +151,7 @@ pub async fn revoke(
     id: &str,
     now_ms: i64,
 ) -> Result<ApiKeyView, KeyError> {
+    actor.require(Permission::ApikeysManage)?;
     let mut tx = db.begin().await?;
     let changed = sqlx::query(
         "UPDATE api_keys SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL",

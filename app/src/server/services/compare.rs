@@ -4,7 +4,8 @@
 //! this"; the CRM column is the contact read live (or as last read when the CRM cannot be
 //! reached), compared with what a push would write.
 
-use crate::domain::{FieldComparison, SystemsComparison};
+use crate::domain::{FieldComparison, Permission, SystemsComparison};
+use crate::server::actor::{Actor, ReadError};
 use crate::server::crm::{mapping, Crm, Properties};
 use crate::server::db::Db;
 use crate::server::stripe::{api::StripeApi, backfill::apply_fetched, mirror, resync};
@@ -126,11 +127,13 @@ async fn crm_side(
 /// None when there is no such customer. `can_resync` / `can_push` are left for the caller.
 pub async fn compare(
     db: &Db,
+    actor: &Actor,
     config: &Config,
     crm: Option<&Arc<dyn Crm>>,
     customer_id: &str,
     now_ms: i64,
-) -> Result<Option<SystemsComparison>, sqlx::Error> {
+) -> Result<Option<SystemsComparison>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
     let Some(ours) = mapping::facts(db, config, customer_id).await? else {
         return Ok(None);
     };

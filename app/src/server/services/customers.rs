@@ -1,10 +1,11 @@
 //! Reading customers: the list staff search, and one customer's billing mirror, refund requests
-//! and timeline in one view. Permissions are the caller's business; this only reads.
+//! and timeline in one view. Each entry point checks customer.read itself.
 
 use crate::domain::{
     AccountState, ChargeView, CustomerActions, CustomerFilter, CustomerPage, CustomerSummary,
-    CustomerView, InvoiceView, Money, StripeIdentity, SubscriptionView,
+    CustomerView, InvoiceView, Money, Permission, StripeIdentity, SubscriptionView,
 };
+use crate::server::actor::{Actor, ReadError};
 use crate::server::db::keyset::{next_cursor, Bind, ListQuery};
 use crate::server::db::Db;
 use crate::server::services::timeline;
@@ -38,7 +39,16 @@ fn prefix_pattern(q: &str) -> String {
 }
 
 /// Most recently changed first; the cursor is the last row's "updated_at:id".
-pub async fn list(db: &Db, filter: &CustomerFilter) -> Result<CustomerPage, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    filter: &CustomerFilter,
+) -> Result<CustomerPage, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(list_rows(db, filter).await?)
+}
+
+async fn list_rows(db: &Db, filter: &CustomerFilter) -> Result<CustomerPage, sqlx::Error> {
     let mut q = ListQuery::new(format!("SELECT {SUMMARY} FROM customers c WHERE 1 = 1"));
     if let Some(text) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         // One indexed lookup per kind of match, unioned: an exact id of any system, a ticket
@@ -204,11 +214,13 @@ fn money(amount: Option<i64>, currency: &Option<String>) -> Option<Money> {
 /// Everything the customer page shows; `actions` is left for the caller, who knows the viewer.
 pub async fn view(
     db: &Db,
+    actor: &Actor,
     config: &crate::server::Config,
     id: &str,
     timeline_source: Option<&'static str>,
     now_ms: i64,
-) -> Result<Option<CustomerView>, sqlx::Error> {
+) -> Result<Option<CustomerView>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
     let Some(row) = sqlx::query(&format!(
         "SELECT {SUMMARY} FROM customers c WHERE c.id = $1"
     ))
@@ -378,15 +390,27 @@ pub async fn view(
         subscriptions,
         invoices,
         charges,
-        refunds: refunds::list(db, None, Some(id)).await?,
-        timeline: timeline::page(db, id, timeline_source, None, timeline::PAGE_SIZE, now_ms)
-            .await?,
+        refunds: refunds::list(db, actor, None, Some(id)).await?,
+        timeline: timeline::page(
+            db,
+            actor,
+            id,
+            timeline_source,
+            None,
+            timeline::PAGE_SIZE,
+            now_ms,
+        )
+        .await?,
         lifetime_paid,
         actions: CustomerActions::default(),
         crm: crate::server::crm::panel::panel(db, config, id).await?,
-        tickets: crate::server::tickets::inbox::for_customer(db, id, 10).await?,
+        tickets: match actor.require(Permission::TicketRead) {
+            Ok(()) => crate::server::tickets::inbox::for_customer(db, id, 10).await?,
+            Err(_) => Vec::new(),
+        },
         dead_jobs: crate::server::jobs::list(
             db,
+            actor,
             &crate::domain::JobFilter {
                 status: Some(crate::domain::JobStatus::Dead),
                 customer_id: Some(id.to_string()),

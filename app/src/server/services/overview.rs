@@ -1,7 +1,10 @@
 //! The home page: KPIs, chart series and the attention list, each one aggregate query (bucketed
 //! by integer division of the ms timestamps, which both backends do the same way).
 
-use crate::domain::{AttentionGroup, AttentionItem, AttentionKind, Money, OverviewData, Point};
+use crate::domain::{
+    AttentionGroup, AttentionItem, AttentionKind, Money, OverviewData, Permission, Point,
+};
+use crate::server::actor::{Actor, ReadError};
 use crate::server::db::Db;
 use crate::server::stripe::webhooks;
 use sqlx::Row;
@@ -186,7 +189,12 @@ async fn attention(db: &Db) -> Result<Vec<AttentionGroup>, sqlx::Error> {
     Ok(out)
 }
 
-pub async fn overview(db: &Db, now_ms: i64) -> Result<OverviewData, sqlx::Error> {
+pub async fn overview(db: &Db, actor: &Actor, now_ms: i64) -> Result<OverviewData, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(overview_rows(db, now_ms).await?)
+}
+
+async fn overview_rows(db: &Db, now_ms: i64) -> Result<OverviewData, sqlx::Error> {
     let today = now_ms.div_euclid(DAY_MS) * DAY_MS;
     let mrr = mrr_now(db).await?;
     let mrr_currency = mrr.first().map(|m| m.currency.clone());

@@ -2,7 +2,8 @@
 //! with staff actions from the audit log and jobs that gave up — newest first, filtered by
 //! source, paged by keyset so page 50 costs what page 1 does.
 
-use crate::domain::{Money, TimelineEntry, TimelinePage, TIMELINE_SOURCES};
+use crate::domain::{Money, Permission, TimelineEntry, TimelinePage, TIMELINE_SOURCES};
+use crate::server::actor::{Actor, ReadError};
 use crate::server::db::keyset::{next_cursor, Cursor};
 use crate::server::db::{Db, Tx};
 use sqlx::Row;
@@ -76,6 +77,19 @@ fn arm(select: &str, from_where: &str, at: &str) -> String {
 
 /// A page of `customer_id`'s history, newest first, optionally from one source only.
 pub async fn page(
+    db: &Db,
+    actor: &Actor,
+    customer_id: &str,
+    source: Option<&'static str>,
+    cursor: Option<&str>,
+    limit: i64,
+    now_ms: i64,
+) -> Result<TimelinePage, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(page_rows(db, customer_id, source, cursor, limit, now_ms).await?)
+}
+
+async fn page_rows(
     db: &Db,
     customer_id: &str,
     source: Option<&'static str>,

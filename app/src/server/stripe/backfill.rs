@@ -4,6 +4,8 @@
 
 use super::api::{ApiError, StripeApi};
 use super::mirror::{self, objects::to_row_fetched};
+use crate::domain::Permission;
+use crate::server::actor::{Actor, ReadError};
 use crate::server::db::Db;
 
 /// In dependency order: charges before refunds, so refunds find their customer.
@@ -176,7 +178,15 @@ pub async fn run(
 pub const BACKFILL_JOB: &str = "stripe.backfill";
 
 /// Where each resource stands, for the Webhooks page.
-pub async fn status(db: &Db) -> Result<Vec<crate::domain::BackfillProgress>, sqlx::Error> {
+pub async fn status(
+    db: &Db,
+    actor: &Actor,
+) -> Result<Vec<crate::domain::BackfillProgress>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(status_rows(db).await?)
+}
+
+async fn status_rows(db: &Db) -> Result<Vec<crate::domain::BackfillProgress>, sqlx::Error> {
     let rows: Vec<(String, i64, i64, i64)> =
         sqlx::query_as("SELECT resource, done, objects, updated_at FROM stripe_backfill")
             .fetch_all(db.pool())
@@ -196,7 +206,12 @@ pub async fn status(db: &Db) -> Result<Vec<crate::domain::BackfillProgress>, sql
 }
 
 /// A backfill job is queued, running or waiting to retry.
-pub async fn running(db: &Db) -> Result<bool, sqlx::Error> {
+pub async fn running(db: &Db, actor: &Actor) -> Result<bool, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(running_rows(db).await?)
+}
+
+async fn running_rows(db: &Db) -> Result<bool, sqlx::Error> {
     crate::server::jobs::pending(db, BACKFILL_JOB).await
 }
 
@@ -224,6 +239,8 @@ pub async fn audit_run(
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("Set STRIPE_API_KEY first: the backfill reads from Stripe's API.")]
     NotConfigured,
     #[error("A backfill is already running.")]
@@ -241,6 +258,7 @@ pub async fn start(
     meta: &crate::server::actor::RequestMeta,
     now_ms: i64,
 ) -> Result<String, StartError> {
+    actor.require(Permission::SettingsManage)?;
     use crate::server::jobs::{self, NewJob};
     if !api_configured {
         return Err(StartError::NotConfigured);

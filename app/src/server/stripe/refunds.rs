@@ -5,8 +5,10 @@
 
 use super::api::{ApiError, StripeApi};
 use super::backfill::apply_fetched;
-use crate::domain::{Money, Outcome, RefundRequestView, RefundStatus, Role, REFUND_REASONS};
-use crate::server::actor::{Actor, RequestMeta};
+use crate::domain::{
+    Money, Outcome, Permission, RefundRequestView, RefundStatus, Role, REFUND_REASONS,
+};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::{Db, Tx};
 use crate::server::jobs::{self, JobError, JobHandler, NewJob};
 use crate::server::services::audit;
@@ -17,6 +19,8 @@ pub const REFUND_JOB: &str = "stripe.refund";
 
 #[derive(Debug, thiserror::Error)]
 pub enum RefundError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("{0}")]
     Invalid(String),
     #[error("No such payment in the mirror.")]
@@ -113,6 +117,16 @@ pub async fn get(db: &Db, id: &str) -> Result<RefundRequestView, RefundError> {
 /// Newest first; `status` narrows it (e.g. the approvals queue).
 pub async fn list(
     db: &Db,
+    actor: &Actor,
+    status: Option<RefundStatus>,
+    customer_id: Option<&str>,
+) -> Result<Vec<RefundRequestView>, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(list_rows(db, status, customer_id).await?)
+}
+
+async fn list_rows(
+    db: &Db,
     status: Option<RefundStatus>,
     customer_id: Option<&str>,
 ) -> Result<Vec<RefundRequestView>, sqlx::Error> {
@@ -182,6 +196,7 @@ pub async fn request(
     new: NewRefund<'_>,
     now: i64,
 ) -> Result<RefundRequestView, RefundError> {
+    actor.require(Permission::BillingRefund)?;
     if !api_configured {
         return Err(RefundError::NotConfigured);
     }
@@ -304,6 +319,7 @@ pub async fn decide(
     approve: bool,
     now: i64,
 ) -> Result<RefundRequestView, RefundError> {
+    actor.require(Permission::BillingRefundApprove)?;
     let mut tx = db.begin().await?;
     let found: Option<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT status, requested_by, customer_id FROM refund_requests WHERE id = $1",

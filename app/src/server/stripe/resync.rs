@@ -3,7 +3,7 @@
 
 use super::api::{ApiError, StripeApi};
 use super::backfill::apply_fetched;
-use crate::domain::Outcome;
+use crate::domain::{Outcome, Permission};
 use crate::server::actor::{Actor, RequestMeta};
 use crate::server::db::Db;
 use crate::server::services::audit;
@@ -11,6 +11,8 @@ use serde_json::{json, Map, Value};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResyncError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("No such customer.")]
     NotFound,
     #[error("This customer has no Stripe account linked.")]
@@ -93,6 +95,7 @@ pub async fn customer(
     meta: &RequestMeta,
     customer_id: &str,
 ) -> Result<Value, ResyncError> {
+    actor.require(Permission::BillingSync)?;
     let exists: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
         .bind(customer_id)
         .fetch_optional(db.pool())

@@ -2,10 +2,10 @@
 
 use super::ingest::PROCESS_EVENT;
 use crate::domain::{
-    EventStatus, Outcome, SuccessRate, WebhookDetail, WebhookEventView, WebhookFilter, WebhookPage,
-    WebhookStats,
+    EventStatus, Outcome, Permission, SuccessRate, WebhookDetail, WebhookEventView, WebhookFilter,
+    WebhookPage, WebhookStats,
 };
-use crate::server::actor::{Actor, RequestMeta};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::keyset::{next_cursor, ListQuery};
 use crate::server::db::Db;
 use crate::server::jobs::{self, NewJob};
@@ -18,6 +18,8 @@ const DAY_MS: i64 = 86_400_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookAdminError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("No such event.")]
     NotFound,
     #[error("{0}")]
@@ -50,7 +52,12 @@ pub async fn mode_mismatches(db: &Db, since_ms: i64) -> Result<i64, sqlx::Error>
     .await
 }
 
-pub async fn stats(db: &Db, now_ms: i64) -> Result<WebhookStats, sqlx::Error> {
+pub async fn stats(db: &Db, actor: &Actor, now_ms: i64) -> Result<WebhookStats, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(stats_rows(db, now_ms).await?)
+}
+
+async fn stats_rows(db: &Db, now_ms: i64) -> Result<WebhookStats, sqlx::Error> {
     let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT status, COUNT(*), CAST(SUM(duplicate_count) AS BIGINT) FROM stripe_events GROUP BY status",
     )
@@ -100,6 +107,17 @@ fn view(r: &AnyRow) -> Result<WebhookEventView, sqlx::Error> {
 /// Newest first; `before` is the previous page's cursor ("received_at:id").
 pub async fn list(
     db: &Db,
+    actor: &Actor,
+    filter: &WebhookFilter,
+    before: Option<&str>,
+    limit: i64,
+) -> Result<WebhookPage, ReadError> {
+    actor.require(Permission::CustomerRead)?;
+    Ok(list_rows(db, filter, before, limit).await?)
+}
+
+async fn list_rows(
+    db: &Db,
     filter: &WebhookFilter,
     before: Option<&str>,
     limit: i64,
@@ -141,11 +159,9 @@ pub async fn list(
     })
 }
 
-pub async fn detail(
-    db: &Db,
-    id: &str,
-    can_replay: bool,
-) -> Result<WebhookDetail, WebhookAdminError> {
+pub async fn detail(db: &Db, actor: &Actor, id: &str) -> Result<WebhookDetail, WebhookAdminError> {
+    actor.require(Permission::CustomerRead)?;
+    let can_replay = actor.require(Permission::WebhooksReplay).is_ok();
     let row = sqlx::query(&format!(
         "SELECT {VIEW}, e.payload, e.api_version FROM stripe_events e LEFT JOIN jobs j ON j.id = e.job_id WHERE e.id = $1"
     ))
@@ -172,6 +188,7 @@ pub async fn replay(
     id: &str,
     now_ms: i64,
 ) -> Result<String, WebhookAdminError> {
+    actor.require(Permission::WebhooksReplay)?;
     let mut tx = db.begin().await?;
     let found: Option<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT status, event_type, stripe_customer_id FROM stripe_events WHERE id = $1",

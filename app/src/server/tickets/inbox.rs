@@ -8,7 +8,7 @@ use crate::domain::tickets::{
     TicketStatus, TicketSummary,
 };
 use crate::domain::{Outcome, Permission, Role};
-use crate::server::actor::{Actor, RequestMeta};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::keyset::{next_cursor, ListQuery};
 use crate::server::db::{Db, Tx};
 use crate::server::services::{audit, timeline};
@@ -18,6 +18,8 @@ pub const PAGE_SIZE: i64 = 50;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("No such ticket.")]
     NotFound,
     #[error("Write something first.")]
@@ -35,6 +37,17 @@ pub enum TicketError {
 }
 
 pub async fn list(
+    db: &Db,
+    actor: &Actor,
+    filter: &TicketFilter,
+    viewer_id: Option<&str>,
+    now_ms: i64,
+) -> Result<TicketPage, ReadError> {
+    actor.require(Permission::TicketRead)?;
+    Ok(list_rows(db, filter, viewer_id, now_ms).await?)
+}
+
+async fn list_rows(
     db: &Db,
     filter: &TicketFilter,
     viewer_id: Option<&str>,
@@ -162,10 +175,12 @@ pub async fn assignees(db: &Db) -> Result<Vec<Assignee>, sqlx::Error> {
 
 pub async fn detail(
     db: &Db,
+    actor: &Actor,
     id: &str,
-    can_write: bool,
     now_ms: i64,
-) -> Result<Option<TicketDetail>, sqlx::Error> {
+) -> Result<Option<TicketDetail>, ReadError> {
+    actor.require(Permission::TicketRead)?;
+    let can_write = actor.require(Permission::TicketWrite).is_ok();
     let Some(row) = sqlx::query(&format!(
         "{} WHERE t.id = $1",
         store::select(", t.category, t.route_reasons, t.snapshot, t.helpdesk_id")
@@ -246,6 +261,7 @@ pub async fn add(
     text: &str,
     now_ms: i64,
 ) -> Result<TicketStatus, TicketError> {
+    actor.require(Permission::TicketWrite)?;
     let text = body(text)?;
     let mut tx = db.begin().await?;
     let (number, status, _, customer) = current(&mut tx, id).await?;
@@ -306,6 +322,7 @@ pub async fn set_status(
     status: &str,
     now_ms: i64,
 ) -> Result<TicketStatus, TicketError> {
+    actor.require(Permission::TicketWrite)?;
     let to = TicketStatus::parse(status)
         .filter(|s| TicketStatus::SETTABLE.contains(s))
         .ok_or(TicketError::BadStatus)?;
@@ -339,6 +356,7 @@ pub async fn assign(
     assignee: Option<&str>,
     now_ms: i64,
 ) -> Result<Option<Assignee>, TicketError> {
+    actor.require(Permission::TicketWrite)?;
     let assignee = assignee.map(str::trim).filter(|a| !a.is_empty());
     let chosen = match assignee {
         Some(staff_id) => Some(

@@ -120,3 +120,27 @@ pub async fn append_now(db: &Db, entry: NewEntry<'_>) -> Result<i64, sqlx::Error
     tx.commit().await?;
     Ok(seq)
 }
+
+/// Records that `actor` was refused `method path` for want of `required`. The route guard and a
+/// server function's own check both write it, so a refusal reads the same whichever wall held.
+pub async fn permission_denied(
+    db: &Db,
+    actor: &Actor,
+    meta: &RequestMeta,
+    route: &str,
+    method: &str,
+    path: &str,
+    required: &str,
+) {
+    let entry = NewEntry::new(
+        actor,
+        meta,
+        "permission.denied",
+        crate::domain::Outcome::Denied,
+    )
+    .target("route", route)
+    .details(serde_json::json!({ "method": method, "path": path, "required": required }));
+    if let Err(e) = append_now(db, entry).await {
+        tracing::error!(error = %e, "could not audit a permission denial");
+    }
+}

@@ -11,7 +11,7 @@ mod export;
 mod query;
 mod verify;
 
-pub use append::{append, append_now, NewEntry};
+pub use append::{append, append_now, permission_denied, NewEntry};
 pub use export::{csv_header, write_csv_rows, EXPORT_BATCH};
 pub use query::{list, page_after, ListError};
 pub use verify::{last_verification, verify, Verification};

@@ -1,9 +1,12 @@
-use crate::domain::{AuditEntry, AuditFilter, AuditPage, Outcome};
+use crate::domain::{AuditEntry, AuditFilter, AuditPage, Outcome, Permission};
+use crate::server::actor::Actor;
 use crate::server::db::Db;
 use sqlx::{any::AnyRow, Row};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -30,10 +33,12 @@ fn clean(v: &Option<String>) -> Option<String> {
 /// Newest first; `before` is the `seq` to continue below.
 pub async fn list(
     db: &Db,
+    actor: &Actor,
     filter: &AuditFilter,
     before: Option<i64>,
     limit: i64,
 ) -> Result<AuditPage, ListError> {
+    actor.require(Permission::AuditRead)?;
     let limit = limit.clamp(1, 200);
     let sql = format!(
         "SELECT {COLUMNS} FROM audit_log WHERE {WHERE} AND ($8 IS NULL OR seq < $8) ORDER BY seq DESC LIMIT $9"
@@ -59,13 +64,15 @@ pub async fn list(
     })
 }
 
-/// Oldest first after `after`, for streaming exports in batches.
+/// Oldest first after `after`, for streaming exports in batches (audit.export).
 pub async fn page_after(
     db: &Db,
+    actor: &Actor,
     filter: &AuditFilter,
     after: i64,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, ListError> {
+    actor.require(Permission::AuditExport)?;
     let sql =
         format!("SELECT {COLUMNS} FROM audit_log WHERE {WHERE} AND seq > $8 ORDER BY seq LIMIT $9");
     let rows = bind_filter(sqlx::query(&sql), filter)

@@ -1,8 +1,9 @@
 use super::{password, throttle};
 use crate::domain::{Email, Outcome};
-use crate::server::actor::{Actor, RequestMeta};
+use crate::server::actor::RequestMeta;
 use crate::server::db::Db;
-use crate::server::services::{audit, staff};
+use crate::server::services::{audit, refusals::Refusals, staff};
+use std::net::{IpAddr, Ipv4Addr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
@@ -15,10 +16,46 @@ pub enum LoginError {
     Db(#[from] sqlx::Error),
 }
 
-/// Checks a sign-in attempt. Every attempt is audited; failures feed the throttle. The caller
-/// starts the session with the returned staff member.
+impl LoginError {
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            LoginError::BadCredentials => http::StatusCode::UNAUTHORIZED,
+            LoginError::Throttled(_) => http::StatusCode::TOO_MANY_REQUESTS,
+            LoginError::Db(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Whole seconds for Retry-After, when the caller should wait.
+    pub fn retry_after_secs(&self) -> Option<i64> {
+        match self {
+            LoginError::Throttled(ms) => Some((ms + 999) / 1000),
+            _ => None,
+        }
+    }
+}
+
+/// The action refused sign-ins are counted under (`refusals::Tally`).
+pub const REFUSED: &str = "auth.login";
+
+/// The address a request came from, as the throttle keys it. A request with none (an
+/// in-process call) shares one key, which is the safe side.
+pub fn client_addr(meta: &RequestMeta) -> IpAddr {
+    meta.ip
+        .as_deref()
+        .and_then(|ip| ip.parse().ok())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Checks a sign-in attempt and returns the staff member to start the session with.
+///
+/// In order: the address's in-memory budget (no write at all when it is spent), then the
+/// database throttle claims the attempt on its three keys before the password is checked, then
+/// the password. A success is audited as its own entry; refusals and wrong passwords are
+/// counted per address and minute (`refusals::Tally`), so guessing cannot grow the audit log
+/// by a row a guess.
 pub async fn attempt(
     db: &Db,
+    refusals: &Refusals,
     meta: &RequestMeta,
     email_raw: &str,
     password: &str,
@@ -35,24 +72,44 @@ pub async fn attempt(
             .collect::<String>()
             .to_lowercase()
     });
-    let account_key = format!("account:{shown}");
-    let ip_key = format!("ip:{}", meta.ip.as_deref().unwrap_or("unknown"));
-
-    let wait = {
-        let a = throttle::load(db, &account_key).await?;
-        let i = throttle::load(db, &ip_key).await?;
-        let wa = a.map(|s| throttle::ACCOUNT.wait_ms(&s, now)).unwrap_or(0);
-        let wi = i.map(|s| throttle::IP.wait_ms(&s, now)).unwrap_or(0);
-        wa.max(wi)
+    let addr = client_addr(meta);
+    let source = addr.to_string();
+    let refuse = |reason: &str, err: LoginError| {
+        refusals
+            .tally
+            .note(REFUSED, &source, reason, Some(&shown), now);
+        err
     };
+    if let Err(wait) = refusals.sign_in.attempt(addr, now) {
+        return Err(refuse(
+            "rate_limited",
+            LoginError::Throttled(wait.0.as_millis() as i64),
+        ));
+    }
+
+    let address_key = format!("ip:{source}");
+    let here_key = format!("account:{shown}|ip:{source}");
+    let account_key = format!("account:{shown}");
+    let mut tx = db.begin().await?;
+    let address = throttle::claim(&mut tx, &throttle::ADDRESS, &address_key, now).await?;
+    let here = throttle::claim(&mut tx, &throttle::ACCOUNT_AT_ADDRESS, &here_key, now).await?;
+    let mut wait = address.wait_ms.max(here.wait_ms);
+    if wait == 0 {
+        wait = throttle::claim(&mut tx, &throttle::ACCOUNT, &account_key, now)
+            .await?
+            .wait_ms;
+    }
+    tx.commit().await?;
+    for (locked, what) in [
+        (address.locked, "locked_address"),
+        (here.locked, "locked_account_here"),
+    ] {
+        if locked {
+            refusals.tally.flag(REFUSED, &source, what, now);
+        }
+    }
     if wait > 0 {
-        audit::append_now(
-            db,
-            audit::NewEntry::new(&Actor::Anonymous, meta, "auth.login", Outcome::Denied)
-                .details(serde_json::json!({ "email": shown, "reason": "throttled" })),
-        )
-        .await?;
-        return Err(LoginError::Throttled(wait));
+        return Err(refuse("throttled", LoginError::Throttled(wait)));
     }
 
     let found = match &email {
@@ -63,10 +120,13 @@ pub async fn attempt(
     let stored = usable.as_ref().and_then(|s| s.password_hash.clone());
     let ok = password::verify(password.to_string(), stored).await;
 
-    let mut tx = db.begin().await?;
     match (ok, usable) {
         (true, Some(staff)) => {
-            throttle::reset(&mut tx, &account_key).await?;
+            refusals.sign_in.refund(addr, now);
+            let mut tx = db.begin().await?;
+            throttle::reset(&mut tx, &here_key).await?;
+            throttle::give_back(&mut tx, &address_key).await?;
+            throttle::give_back(&mut tx, &account_key).await?;
             audit::append(
                 &mut tx,
                 audit::NewEntry::new(&staff.actor(), meta, "auth.login", Outcome::Ok)
@@ -77,35 +137,6 @@ pub async fn attempt(
             tx.commit().await?;
             Ok(staff)
         }
-        _ => {
-            let account_locked =
-                throttle::record_failure(&mut tx, &throttle::ACCOUNT, &account_key, now).await?;
-            let ip_locked = throttle::record_failure(&mut tx, &throttle::IP, &ip_key, now).await?;
-            audit::append(
-                &mut tx,
-                audit::NewEntry::new(&Actor::Anonymous, meta, "auth.login", Outcome::Failed)
-                    .details(serde_json::json!({ "email": shown, "reason": "bad_credentials" })),
-                now,
-            )
-            .await?;
-            for (locked, what) in [(account_locked, "account"), (ip_locked, "ip")] {
-                if locked {
-                    audit::append(
-                        &mut tx,
-                        audit::NewEntry::new(
-                            &Actor::Anonymous,
-                            meta,
-                            "auth.lockout",
-                            Outcome::Denied,
-                        )
-                        .details(serde_json::json!({ "email": shown, "scope": what })),
-                        now,
-                    )
-                    .await?;
-                }
-            }
-            tx.commit().await?;
-            Err(LoginError::BadCredentials)
-        }
+        _ => Err(refuse("bad_credentials", LoginError::BadCredentials)),
     }
 }

@@ -89,8 +89,22 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes on a blocking thread: argon2 takes tens of milliseconds of CPU by design.
+/// At most one argon2 computation per core at a time. Each costs 19 MiB and tens of
+/// milliseconds of CPU by design; unbounded, a burst of sign-ins (or of invite-link guesses)
+/// would fill tokio's blocking pool with them and starve everything else of memory and CPU.
+/// The rest wait their turn here, without a thread.
+fn slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    SLOTS.get_or_init(|| tokio::sync::Semaphore::new(cores()))
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Hashes on a blocking thread, one per core at most (`slots`).
 pub async fn hash(password: String) -> anyhow::Result<String> {
+    let _slot = slots().acquire().await?;
     tokio::task::spawn_blocking(move || {
         argon2()
             .hash_password(password.as_bytes())
@@ -112,8 +126,12 @@ fn dummy_hash() -> &'static str {
     })
 }
 
-/// Verifies `password` against `stored` (or the dummy hash when there is no account).
+/// Verifies `password` against `stored` (or the dummy hash when there is no account), one per
+/// core at most (`slots`).
 pub async fn verify(password: String, stored: Option<String>) -> bool {
+    let Ok(_slot) = slots().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
@@ -140,6 +158,21 @@ mod tests {
         assert_eq!(check_policy("aaaaaaaaaaaaaaa"), Err(PolicyError::Common));
         assert_eq!(check_policy(&"x".repeat(300)), Err(PolicyError::TooLong));
         assert!(check_policy("plum-harbor-gravel-42").is_ok());
+    }
+
+    #[tokio::test]
+    async fn argon2_waits_for_a_free_core() {
+        let h = hash("plum-harbor-gravel-42".into()).await.unwrap();
+        let held = slots().acquire_many(cores() as u32).await.unwrap();
+        let waiting = tokio::spawn(verify("plum-harbor-gravel-42".into(), Some(h)));
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(
+            !waiting.is_finished(),
+            "no verification runs while every core is taken"
+        );
+        drop(held);
+        assert!(waiting.await.unwrap(), "it runs once a core is free");
     }
 
     #[tokio::test]

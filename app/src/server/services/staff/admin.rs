@@ -2,10 +2,10 @@
 //! Tokens are 256 random bits, shown once, stored only as SHA-256, valid for 72 hours.
 
 use super::{get, Staff, StaffError, COLUMNS};
-use crate::domain::{Email, Outcome, Role};
-use crate::server::actor::{Actor, RequestMeta};
+use crate::domain::{Email, Outcome, Permission, Role};
+use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::{Db, Tx};
-use crate::server::services::{audit, auth::password};
+use crate::server::services::{audit, auth::password, refusals::Refusals};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -72,7 +72,12 @@ async fn issue_token(
     })
 }
 
-pub async fn list(db: &Db) -> Result<Vec<Staff>, sqlx::Error> {
+pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Staff>, ReadError> {
+    actor.require(Permission::StaffManage)?;
+    Ok(list_rows(db).await?)
+}
+
+async fn list_rows(db: &Db) -> Result<Vec<Staff>, sqlx::Error> {
     let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM staff ORDER BY email"))
         .fetch_all(db.pool())
         .await?;
@@ -88,6 +93,7 @@ pub async fn invite(
     name: &str,
     role: Role,
 ) -> Result<(Staff, IssuedToken), StaffError> {
+    actor.require(Permission::StaffManage)?;
     let name = super::check_name(name)?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = db.begin().await?;
@@ -127,6 +133,7 @@ pub async fn change_role(
     id: &str,
     role: Role,
 ) -> Result<Staff, StaffError> {
+    actor.require(Permission::StaffManage)?;
     let before = get(db, id).await?.ok_or(StaffError::NotFound)?;
     if before.role == role {
         return Ok(before);
@@ -163,6 +170,7 @@ pub async fn set_active(
     id: &str,
     active: bool,
 ) -> Result<Staff, StaffError> {
+    actor.require(Permission::StaffManage)?;
     let before = get(db, id).await?.ok_or(StaffError::NotFound)?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = db.begin().await?;
@@ -200,6 +208,7 @@ pub async fn force_password_reset(
     meta: &RequestMeta,
     id: &str,
 ) -> Result<IssuedToken, StaffError> {
+    actor.require(Permission::StaffManage)?;
     let before = get(db, id).await?.ok_or(StaffError::NotFound)?;
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = db.begin().await?;
@@ -223,16 +232,44 @@ pub async fn force_password_reset(
     Ok(token)
 }
 
+/// Counted (`refusals::Tally`) when an invite or reset link is refused.
+pub const LINK_REFUSED: &str = "staff.link_refused";
+
 /// Sets a password from an invite or reset link. An unknown, used or expired token changes
-/// nothing.
+/// nothing. Throttled like sign-in (the address's budget, before any write), and the token is
+/// checked before the new password is hashed, so guessing tokens costs no argon2 work.
 pub async fn redeem_link(
     db: &Db,
+    refusals: &Refusals,
     meta: &RequestMeta,
     token: &str,
     new_password: &str,
 ) -> Result<Staff, StaffError> {
-    password::check_policy(new_password)?;
     let now = chrono::Utc::now().timestamp_millis();
+    let addr = crate::server::services::auth::login::client_addr(meta);
+    let source = addr.to_string();
+    if let Err(wait) = refusals.sign_in.attempt(addr, now) {
+        refusals
+            .tally
+            .note(LINK_REFUSED, &source, "rate_limited", None, now);
+        return Err(StaffError::Throttled(wait.secs()));
+    }
+    let pending: Option<String> = sqlx::query_scalar(
+        "SELECT staff_id FROM staff_tokens WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash(token.trim()))
+    .bind(now)
+    .fetch_optional(db.pool())
+    .await?;
+    if pending.is_none() {
+        refusals
+            .tally
+            .note(LINK_REFUSED, &source, "bad_link", None, now);
+        return Err(StaffError::BadLink);
+    }
+    // The holder of a real link is not guessing: a weak password does not spend their budget.
+    refusals.sign_in.refund(addr, now);
+    password::check_policy(new_password)?;
     let hash = password::hash(new_password.to_string()).await?;
     let mut tx = db.begin().await?;
     let row: Option<(String, String)> = sqlx::query_as(

@@ -37,6 +37,8 @@ impl Staff {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StaffError {
+    #[error(transparent)]
+    Denied(#[from] crate::server::actor::Denied),
     #[error("A staff member with this email already exists.")]
     EmailTaken,
     #[error("{0}")]
@@ -47,6 +49,8 @@ pub enum StaffError {
     NotFound,
     #[error("This link is invalid, already used or expired. Ask an admin for a new one.")]
     BadLink,
+    #[error("Too many attempts from your address. Try again in {0} seconds.")]
+    Throttled(u64),
     #[error("The current password is not right.")]
     WrongCurrentPassword,
     #[error("Ledgerline needs at least one active admin: make someone else admin first.")]
