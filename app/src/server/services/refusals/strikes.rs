@@ -10,14 +10,24 @@ use std::{collections::HashMap, net::IpAddr, sync::Mutex, time::Duration};
 const WINDOW_MS: i64 = 60_000;
 /// Past this many tracked addresses, expired windows are swept before a new one is added.
 const SWEEP_AT: usize = 50_000;
-/// A hard cap on tracked addresses (a few MiB); beyond it, unseen addresses share one budget,
-/// so memory stays bounded whatever the attacker spends on addresses.
+/// A hard cap on tracked addresses (a few MiB). Beyond it, addresses not yet tracked are let
+/// through untracked rather than made to share one budget: a shared budget would be a switch an
+/// attacker with enough addresses could flip to lock everyone out. The database throttle still
+/// counts what gets through.
 const MAX_TRACKED: usize = 200_000;
 
 #[derive(Debug)]
 pub struct Strikes {
     limit: u32,
-    windows: Mutex<HashMap<IpAddr, (i64, u32)>>,
+    windows: Mutex<Windows>,
+}
+
+#[derive(Debug, Default)]
+struct Windows {
+    by_addr: HashMap<IpAddr, (i64, u32)>,
+    /// The window last swept: sweeping again within it would find nothing to remove, and doing
+    /// it per new address turned a many-address flood quadratic.
+    swept: i64,
 }
 
 /// The budget is spent: wait this long.
@@ -49,28 +59,31 @@ impl Strikes {
     pub fn per_minute(limit: u32) -> Strikes {
         Strikes {
             limit: limit.max(1),
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows::default()),
         }
     }
 
+    /// Runs `f` on the address's window for `now_ms`, or on a throwaway one when the map is
+    /// full (see `MAX_TRACKED`).
     fn with_window<T>(
         &self,
         ip: IpAddr,
         now_ms: i64,
         f: impl FnOnce(&mut (i64, u32), u32) -> T,
     ) -> T {
-        let mut map = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let start = now_ms - now_ms.rem_euclid(WINDOW_MS);
-        let mut key = bucket(ip);
-        if !map.contains_key(&key) {
-            if map.len() >= SWEEP_AT {
-                map.retain(|_, (s, _)| *s == start);
+        let key = bucket(ip);
+        if !windows.by_addr.contains_key(&key) {
+            if windows.by_addr.len() >= SWEEP_AT && windows.swept != start {
+                windows.by_addr.retain(|_, (s, _)| *s == start);
+                windows.swept = start;
             }
-            if map.len() >= MAX_TRACKED {
-                key = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+            if windows.by_addr.len() >= MAX_TRACKED {
+                return f(&mut (start, 0), self.limit);
             }
         }
-        let w = map.entry(key).or_insert((start, 0));
+        let w = windows.by_addr.entry(key).or_insert((start, 0));
         if w.0 != start {
             *w = (start, 0);
         }
@@ -161,6 +174,26 @@ mod tests {
         s.attempt(ip("2001:db8:1:2::1"), 0).unwrap();
         assert!(s.attempt(ip("2001:db8:1:2:ffff::9"), 0).is_err());
         assert!(s.attempt(ip("2001:db8:1:3::1"), 0).is_ok());
+    }
+
+    #[test]
+    fn a_full_map_lets_new_addresses_through_instead_of_sharing_one_budget() {
+        let s = Strikes::per_minute(1);
+        for i in 0..MAX_TRACKED as u32 {
+            s.attempt(IpAddr::V4(std::net::Ipv4Addr::from(i)), 0)
+                .unwrap();
+        }
+        let known = IpAddr::V4(std::net::Ipv4Addr::from(7u32));
+        assert!(
+            s.attempt(known, 0).is_err(),
+            "tracked addresses keep their budget"
+        );
+        for _ in 0..5 {
+            assert!(
+                s.attempt(ip("203.0.113.1"), 0).is_ok(),
+                "no shared switch to flip"
+            );
+        }
     }
 
     #[test]
