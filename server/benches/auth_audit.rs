@@ -52,6 +52,7 @@ async fn run(label: &str, db: Db) {
             &meta,
             "bench@example.com",
             "plum-harbor-gravel-42",
+            None,
             i,
         )
         .await
@@ -64,6 +65,7 @@ async fn run(label: &str, db: Db) {
             &meta,
             &format!("nobody{i}@example.com"),
             "plum-harbor-gravel-42",
+            None,
             i,
         )
         .await;
@@ -75,6 +77,7 @@ async fn run(label: &str, db: Db) {
             &meta,
             "bench@example.com",
             "wrong-password-here",
+            None,
             i,
         )
         .await;

@@ -4,5 +4,6 @@
 pub mod cli;
 pub mod middleware;
 pub mod routes;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;

@@ -104,13 +104,10 @@ impl Application {
             ));
         }
         background.push(flush_refusals(self.state.clone(), workers_stopped));
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await;
+        let limits = crate::serve::Limits::for_this_process(Arc::new(
+            self.state.config.trusted_proxies.clone(),
+        ));
+        let served = crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         let _ = stop_workers.send(true);
         for w in background {
             let _ = w.await;

@@ -20,29 +20,25 @@ pub async fn login(
     next: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::server::{auth::start_session, services::auth::login};
-    let crate::api::ctx::Ctx {
-        state,
-        meta,
-        mut auth,
-        ..
-    } = crate::api::ctx::public().await?;
+    let mut c = crate::api::ctx::public().await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let staff =
-        match login::attempt(&state.db, &state.refusals, &meta, &email, &password, now).await {
-            Ok(staff) => staff,
+    let (db, refusals, device) = (&c.state.db, &c.state.refusals, c.device.as_deref());
+    let signed_in =
+        match login::attempt(db, refusals, &c.meta, &email, &password, device, now).await {
+            Ok(signed_in) => signed_in,
             Err(login::LoginError::Db(e)) => return Err(crate::api::ctx::internal("login", e)),
             Err(e) => {
-                if let (Some(secs), Some(res)) = (
-                    e.retry_after_secs(),
-                    use_context::<leptos_axum::ResponseOptions>(),
-                ) {
-                    res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
-                }
-                return Err(crate::api::ctx::refuse(e.status(), e.to_string()));
+                let retry = e.retry_after_secs();
+                return Err(crate::api::ctx::refuse_for(
+                    e.status(),
+                    e.to_string(),
+                    retry,
+                ));
             }
         };
+    crate::api::ctx::set_device_cookie(&c.state, &signed_in.device_token);
     // The session id rotates here, so an id planted before sign-in is worthless after it.
-    start_session(&mut auth, staff)
+    start_session(&mut c.auth, signed_in.staff)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect(&safe_next(next.as_deref()));

@@ -18,6 +18,8 @@ pub struct Ctx {
     pub meta: RequestMeta,
     pub actor: Actor,
     pub auth: AuthSession,
+    /// The browser's known-device token (`services::auth::devices`), if it sent one.
+    pub device: Option<String>,
 }
 
 impl Ctx {
@@ -74,11 +76,38 @@ async fn authorize(access: Access) -> Result<Ctx, ServerFnError> {
         return Err(refused(denied));
     }
     Ok(Ctx {
+        device: crate::server::services::auth::devices::from_cookie_header(&parts.headers),
         state,
         meta,
         actor,
         auth,
     })
+}
+
+/// Marks this browser as a known device of the account that just signed in.
+pub fn set_device_cookie(state: &AppState, token: &str) {
+    use crate::server::services::auth::devices;
+    if let (Some(res), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(&devices::cookie(token, state.config.serves_https())),
+    ) {
+        res.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+/// A refusal that says when to come back (429/503 with Retry-After).
+pub fn refuse_for(
+    status: http::StatusCode,
+    message: String,
+    retry_after_secs: Option<i64>,
+) -> ServerFnError {
+    if let (Some(secs), Some(res)) = (
+        retry_after_secs,
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) {
+        res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+    }
+    refuse(status, message)
 }
 
 /// A refused check as the caller sees it: 401 or 403 and one plain sentence.

@@ -135,6 +135,12 @@ pub async fn redeem_link(token: String, password: String) -> Result<(), ServerFn
     let s = staff::redeem_link(&c.state.db, &c.state.refusals, &c.meta, &token, &password)
         .await
         .map_err(ctx::user_error)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    match crate::server::services::auth::devices::signed_in(&c.state.db, &s.id, None, now).await {
+        Ok(device) => crate::api::ctx::set_device_cookie(&c.state, &device),
+        // The password is set and the person signed in; only the throttle exemption is missing.
+        Err(e) => tracing::warn!(error = %e, "could not remember the device"),
+    }
     start_session(&mut c.auth, s)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
@@ -149,9 +155,18 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     let Some(id) = c.actor.id().map(str::to_string) else {
         return Err(ServerFnError::new("Sign in first."));
     };
-    let s = staff::change_own_password(&c.state.db, &c.meta, &id, &current, &new_password)
-        .await
-        .map_err(ctx::user_error)?;
+    let (state, device) = (&c.state, c.device.as_deref());
+    let s = staff::change_own_password(
+        &state.db,
+        &state.refusals,
+        &c.meta,
+        device,
+        &id,
+        &current,
+        &new_password,
+    )
+    .await
+    .map_err(ctx::user_error)?;
     // The change ended every session, this one included; start a fresh one here.
     start_session(&mut c.auth, s)
         .await

@@ -22,9 +22,20 @@ pub async fn request_context(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let id = RequestId::from_header(req.headers().get(HEADER).and_then(|v| v.to_str().ok()));
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
+    // A request id from the client would be written into audit entries: only our own proxy
+    // may hand one on (so a trace spans it); anyone else's is replaced, so an id in the audit
+    // log is never one an outsider chose.
+    let from_proxy = peer.is_some_and(|p| trusted.trusts(p.ip()));
+    let offered = from_proxy
+        .then(|| req.headers().get(HEADER).and_then(|v| v.to_str().ok()))
+        .flatten();
+    let id = RequestId::from_header(offered);
     req.extensions_mut().insert(id.clone());
-    if let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+    if let Some(peer) = peer {
         let client = trusted.client(peer, req.headers());
         req.extensions_mut().insert(ClientAddr(client));
     }

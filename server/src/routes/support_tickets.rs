@@ -45,7 +45,7 @@ pub async fn create(State(state): State<AppState>, req: Request) -> Response {
     let meta = request_meta::from_parts(&parts);
     let now = chrono::Utc::now().timestamp_millis();
     let addr = client_addr(&meta);
-    let address = addr.to_string();
+    let address = app::server::services::refusals::Source::address(addr).to_string();
     if let Err(wait) = state.refusals.intake.check(addr, now) {
         refused(&state, &address, "address_rate_limited", now);
         return too_many(

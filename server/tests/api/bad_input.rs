@@ -52,6 +52,7 @@ async fn every_bad_input_gets_a_clear_4xx_and_changes_nothing(backend: Backend) 
     };
     let (viewer, _) = app.sign_in(Role::Viewer).await;
     let (billing, _) = app.sign_in(Role::Billing).await;
+    let (admin, _) = app.sign_in(Role::Admin).await;
     let key = new_key(&app, "bad input").await;
     let charge = r#"{"id":"evt_badch","object":"event","type":"charge.succeeded","created":1,"livemode":false,"data":{"object":{"id":"ch_real","object":"charge","customer":"cus_real","amount":4200,"amount_refunded":0,"currency":"usd","status":"succeeded","paid":true,"refunded":false,"disputed":false,"created":1}}}"#;
     assert_eq!(app.deliver_stripe(SECRET, charge).await, 200);
@@ -202,6 +203,20 @@ async fn every_bad_input_gets_a_clear_4xx_and_changes_nothing(backend: Backend) 
             app.client.get(app.url("/api/nope")),
             404,
         ),
+        (
+            "server function without its arguments",
+            server_fn(&billing, "refund_request", &[]),
+            400,
+        ),
+        (
+            "server function argument of the wrong type",
+            server_fn(
+                &admin,
+                "staff_active",
+                &[("id", "x"), ("active", "perhaps")],
+            ),
+            400,
+        ),
     ];
     let mut wrong = Vec::new();
     for (what, req, expected) in cases {
@@ -221,5 +236,16 @@ async fn every_bad_input_gets_a_clear_4xx_and_changes_nothing(backend: Backend) 
         wrong.push(format!("webhook body over 1 MiB: {status}, expected 413"));
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+    let body = server_fn(&billing, "refund_request", &[])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !body.contains("missing field"),
+        "serde's words stay in the log: {body}"
+    );
     assert_eq!(fingerprint(&app).await, before, "nothing changed");
 }

@@ -161,6 +161,8 @@ async fn serve_logs_request_ids_and_stops_on_sigterm(backend: Backend) {
         .env("DATABASE_URL", &db.url)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
+        // The request below comes as if through our proxy, which may pass on its request id.
+        .env("TRUSTED_PROXIES", "127.0.0.1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

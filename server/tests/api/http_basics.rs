@@ -12,6 +12,8 @@ both_backends!(
     hsts_only_when_served_over_https,
     responses_are_compressed_when_asked,
     status_server_function_uses_the_same_service_as_ready,
+    a_request_id_is_kept_only_from_a_trusted_proxy,
+    silent_and_surplus_connections_are_closed,
 );
 
 fn request_id(res: &reqwest::Response) -> String {
@@ -34,7 +36,11 @@ async fn request_id_is_generated_when_absent(backend: Backend) {
 }
 
 async fn well_formed_request_id_is_echoed_and_malformed_replaced(backend: Backend) {
-    let Some(app) = spawn_app(backend).await else {
+    let Some(app) = spawn_app_with(backend, |v| {
+        v.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await
+    else {
         return;
     };
     let res = app
@@ -172,4 +178,73 @@ async fn status_server_function_uses_the_same_service_as_ready(backend: Backend)
     };
     assert_eq!(names(&from_fn), names(&from_route));
     assert_eq!(from_fn["status"], "ok");
+}
+
+/// Ids end up in audit entries: one sent by anyone but the trusted proxy is replaced.
+async fn a_request_id_is_kept_only_from_a_trusted_proxy(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let res = app
+        .client
+        .get(app.url("/api/health"))
+        .header("x-request-id", "chosen-by-a-stranger")
+        .send()
+        .await
+        .unwrap();
+    let id = request_id(&res);
+    assert_ne!(id, "chosen-by-a-stranger");
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+}
+
+/// A connection that sends nothing is closed once the header timeout passes, and one address
+/// cannot hold more than its share of connections; another address still gets in.
+async fn silent_and_surplus_connections_are_closed(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let mut silent = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let mut byte = [0u8; 1];
+    let closed = tokio::time::timeout(
+        server::serve::HEADER_READ_TIMEOUT + std::time::Duration::from_secs(5),
+        silent.read(&mut byte),
+    )
+    .await
+    .expect("the server closes a silent connection");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+
+    let mut held = Vec::new();
+    for _ in 0..server::serve::PER_ADDRESS {
+        held.push(tokio::net::TcpStream::connect(app.addr).await.unwrap());
+    }
+    // Past the cap the server closes the connection before reading a byte.
+    let mut surplus = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let _ = surplus
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        surplus.read_to_end(&mut answer),
+    )
+    .await
+    .expect("closed, not left hanging");
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    // Another address is not affected.
+    let other = tokio::net::TcpSocket::new_v4().unwrap();
+    other.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut other = other.connect(app.addr).await.unwrap();
+    other
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    other.read_to_end(&mut answer).await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(held);
 }

@@ -18,6 +18,8 @@ both_backends!(
     parallel_guesses_are_all_counted,
     a_flood_from_one_address_locks_out_no_one_else,
     forwarded_addresses_count_only_from_a_trusted_proxy,
+    a_flood_from_many_addresses_never_locks_the_owner_out_of_a_browser_they_use,
+    an_ipv6_client_is_one_address_however_many_it_holds,
 );
 
 const PASSWORD: &str = "plum-harbor-gravel-42";
@@ -55,11 +57,12 @@ async fn right_password_signs_in_and_is_audited(backend: Backend) {
         &from_ip("10.0.0.1"),
         " ADA@example.com",
         PASSWORD,
+        None,
         0,
     )
     .await
     .unwrap();
-    assert_eq!(signed_in.id, ada.id);
+    assert_eq!(signed_in.staff.id, ada.id);
     let page = audit::list(
         &app.state.db,
         &app::server::actor::Actor::System,
@@ -89,6 +92,7 @@ async fn unknown_email_wrong_password_and_deactivated_look_the_same(backend: Bac
         &from_ip("10.0.0.2"),
         "ada@example.com",
         "not-the-password",
+        None,
         0,
     )
     .await
@@ -99,6 +103,7 @@ async fn unknown_email_wrong_password_and_deactivated_look_the_same(backend: Bac
         &from_ip("10.0.0.3"),
         "nobody@example.com",
         PASSWORD,
+        None,
         0,
     )
     .await
@@ -109,6 +114,7 @@ async fn unknown_email_wrong_password_and_deactivated_look_the_same(backend: Bac
         &from_ip("10.0.0.4"),
         "not an email",
         PASSWORD,
+        None,
         0,
     )
     .await
@@ -123,6 +129,7 @@ async fn unknown_email_wrong_password_and_deactivated_look_the_same(backend: Bac
         &from_ip("10.0.0.5"),
         "ada@example.com",
         PASSWORD,
+        None,
         0,
     )
     .await
@@ -186,6 +193,7 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
                 &meta,
                 "ada@example.com",
                 "wrong-wrong-wrong",
+                None,
                 now
             )
             .await,
@@ -199,6 +207,7 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
         &meta,
         "ada@example.com",
         PASSWORD,
+        None,
         now,
     )
     .await
@@ -211,9 +220,9 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
         throttled.to_string(),
         "Too many attempts. Try again in 1 seconds."
     );
-    // That refused try counted too. Keep failing, each time after the wait: the 10th attempt
-    // locks this account at this address for 15 minutes.
-    for _ in 4..10 {
+    // A refused try does not count against the owner's own key. Keep failing, each time after
+    // the wait: the 10th wrong password locks this account at this address for 15 minutes.
+    for _ in 3..10 {
         now += 60_000;
         assert!(matches!(
             login::attempt(
@@ -222,6 +231,7 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
                 &meta,
                 "ada@example.com",
                 "wrong-wrong-wrong",
+                None,
                 now
             )
             .await,
@@ -235,6 +245,7 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
         &meta,
         "ada@example.com",
         PASSWORD,
+        None,
         now,
     )
     .await
@@ -250,6 +261,7 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
         &from_ip("10.0.0.99"),
         "ada@example.com",
         PASSWORD,
+        None,
         now,
     )
     .await
@@ -269,6 +281,7 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
         &meta,
         "ada@example.com",
         PASSWORD,
+        None,
         now,
     )
     .await
@@ -281,6 +294,7 @@ async fn failures_back_off_then_lock_the_account_at_that_address(backend: Backen
         &from_ip("10.0.0.10"),
         "bob@example.com",
         PASSWORD,
+        None,
         1_000_000,
     )
     .await
@@ -309,6 +323,7 @@ async fn unknown_accounts_cost_the_same_hashing_work(backend: Backend) {
             &from_ip(&format!("10.1.0.{i}")),
             &format!("x{i}@example.com"),
             "wrong-wrong-wrong",
+            None,
             0,
         )
         .await;
@@ -324,6 +339,7 @@ async fn unknown_accounts_cost_the_same_hashing_work(backend: Backend) {
             &from_ip(&format!("10.2.0.{i}")),
             "ada@example.com",
             "wrong-wrong-wrong",
+            None,
             0,
         )
         .await;
@@ -351,9 +367,9 @@ async fn attempts_at(app: &TestApp, email: &str, ip: &str) -> i64 {
         .unwrap_or(0)
 }
 
-/// 50 wrong passwords for one account sent at once: each attempt is claimed before its
-/// password is checked, so only the three free tries reach argon2, and every attempt that got
-/// past the address's budget is on the account's counter.
+/// 50 wrong passwords for one account sent at once: each attempt is claimed on its keys before
+/// its password is checked, so exactly the three free tries reach argon2 (and are on the
+/// account's counter), every other one is refused, and all 50 are in the audit count.
 async fn parallel_guesses_are_all_counted(backend: Backend) {
     let Some(app) = spawn_app(backend).await else {
         return;
@@ -388,8 +404,8 @@ async fn parallel_guesses_are_all_counted(backend: Backend) {
         .all(|r| r.headers().contains_key("retry-after")));
     assert_eq!(
         attempts_at(&app, "ada@example.com", "127.0.0.1").await,
-        i64::from(app::server::services::refusals::SIGN_IN_PER_MINUTE),
-        "every attempt past the address budget was counted before its password was checked"
+        3,
+        "every attempt that reached the password check was counted before it"
     );
     let counted = flushed_refusals(&app).await;
     assert_eq!(counted.len(), 1);
@@ -507,4 +523,109 @@ async fn forwarded_addresses_count_only_from_a_trusted_proxy(backend: Backend) {
     assert_eq!(counted.len(), 1, "one source, whatever the headers said");
     assert_eq!(counted[0].ip.as_deref(), Some("127.0.0.1"));
     assert!(counted[0].details.contains(r#""count":3"#));
+}
+
+/// Signs in over HTTP from `from` (behind the trusted proxy) with `client`'s cookies.
+async fn sign_in_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    from: &str,
+    email: &str,
+    password: &str,
+) -> u16 {
+    client
+        .post(app.url("/api/fn/login"))
+        .header("origin", app.origin())
+        .header("accept", "application/json")
+        .header("x-forwarded-for", from)
+        .form(&[("email", email), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Wrong passwords for one account from 40 addresses fill its account-wide key: a browser it
+/// has never used then has to wait, but the owner's usual browser (a known device, from its
+/// sign-in yesterday) signs in at once, from any address.
+async fn a_flood_from_many_addresses_never_locks_the_owner_out_of_a_browser_they_use(
+    backend: Backend,
+) {
+    let Some(app) = spawn_app_with(backend, |v| {
+        v.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    seed(&app, "ada@example.com").await;
+    let usual = cookie_client();
+    let first = sign_in_from(&app, &usual, "198.51.100.1", "ada@example.com", PASSWORD).await;
+    assert!((200..400).contains(&first), "{first}");
+    for host in 0..40 {
+        let attacker = reqwest::Client::new();
+        for guess in 0..3 {
+            let from = format!("203.0.113.{host}");
+            let status = sign_in_from(
+                &app,
+                &attacker,
+                &from,
+                "ada@example.com",
+                &format!("guess-{guess}"),
+            )
+            .await;
+            assert!(matches!(status, 401 | 429), "{status}");
+        }
+    }
+    let stranger = cookie_client();
+    assert_eq!(
+        sign_in_from(&app, &stranger, "192.0.2.50", "ada@example.com", PASSWORD).await,
+        429,
+        "a new browser waits while the account is under attack"
+    );
+    let owner = sign_in_from(&app, &usual, "192.0.2.51", "ada@example.com", PASSWORD).await;
+    assert!(
+        (200..400).contains(&owner),
+        "the owner's browser signs in: {owner}"
+    );
+}
+
+/// Every address of one IPv6 /64 is one client: one budget, one throttle key, one audit count.
+async fn an_ipv6_client_is_one_address_however_many_it_holds(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |v| {
+        v.insert("TRUSTED_PROXIES".into(), "127.0.0.1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for i in 0..40 {
+        let from = format!("2001:db8:1:2::{i:x}");
+        let email = format!("nobody{i}@example.com");
+        let status = sign_in_from(
+            &app,
+            &reqwest::Client::new(),
+            &from,
+            &email,
+            "nope-nope-nope",
+        )
+        .await;
+        *statuses.entry(status).or_default() += 1;
+    }
+    let budget = app::server::services::refusals::SIGN_IN_PER_MINUTE as usize;
+    assert_eq!(statuses.get(&401), Some(&budget), "{statuses:?}");
+    assert_eq!(statuses.get(&429), Some(&(40 - budget)), "{statuses:?}");
+    let counted = flushed_refusals(&app).await;
+    assert_eq!(counted.len(), 1, "one audit count for the /64");
+    assert_eq!(counted[0].target_id.as_deref(), Some("2001:db8:1:2::/64"));
 }

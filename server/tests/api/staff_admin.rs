@@ -13,6 +13,8 @@ both_backends!(
     a_forced_reset_kills_the_old_password_and_sessions,
     changing_your_own_password_needs_the_current_one,
     guessing_link_tokens_is_throttled_like_sign_in,
+    a_new_link_or_a_deactivation_voids_every_older_link,
+    guessing_the_current_password_is_throttled_like_sign_in,
 );
 
 async fn post(
@@ -121,6 +123,7 @@ async fn an_invite_link_sets_a_password_once(backend: Backend) {
         &Default::default(),
         "new@example.com",
         "lantern-orchard-77",
+        None,
         0,
     )
     .await
@@ -299,6 +302,7 @@ async fn a_forced_reset_kills_the_old_password_and_sessions(backend: Backend) {
             &Default::default(),
             &victim.email,
             TEST_PASSWORD,
+            None,
             0
         )
         .await
@@ -319,6 +323,7 @@ async fn a_forced_reset_kills_the_old_password_and_sessions(backend: Backend) {
         &Default::default(),
         &victim.email,
         "fresh-meadow-stone-5",
+        None,
         0,
     )
     .await
@@ -474,4 +479,134 @@ async fn guessing_link_tokens_is_throttled_like_sign_in(backend: Backend) {
         counted[0].details
     );
     assert_eq!(counted[0].ip.as_deref(), Some("203.0.113.9"));
+}
+
+async fn invite_link(app: &TestApp, admin: &reqwest::Client, email: &str) -> (String, String) {
+    let res = post(
+        app,
+        admin,
+        "/api/fn/staff_invite",
+        &[("email", email), ("name", "Linked"), ("role", "viewer")],
+    )
+    .await;
+    let token = token_of(&res.json().await.unwrap());
+    let id: String = sqlx::query_scalar("SELECT id FROM staff WHERE email = $1")
+        .bind(email)
+        .fetch_one(app.state.db.pool())
+        .await
+        .unwrap();
+    (token, id)
+}
+
+async fn redeem(app: &TestApp, token: &str) -> u16 {
+    post(
+        app,
+        &reqwest::Client::new(),
+        "/api/fn/welcome",
+        &[("token", token), ("password", "lantern-orchard-77")],
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+/// An admin who forces a reset because an invite leaked has revoked the invite; using one link
+/// uses up the other; a deactivated person's links die with the account.
+async fn a_new_link_or_a_deactivation_voids_every_older_link(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (admin, _) = app.sign_in(Role::Admin).await;
+    let (leaked, id) = invite_link(&app, &admin, "leaky@example.com").await;
+    let reset = post(&app, &admin, "/api/fn/staff_reset", &[("id", &id)]).await;
+    let reset = token_of(&reset.json().await.unwrap());
+    assert_eq!(
+        redeem(&app, &leaked).await,
+        422,
+        "the leaked invite is void"
+    );
+    let ok = redeem(&app, &reset).await;
+    assert!((200..400).contains(&ok), "{ok}");
+
+    let (second, id) = invite_link(&app, &admin, "gone@example.com").await;
+    let res = post(
+        &app,
+        &admin,
+        "/api/fn/staff_active",
+        &[("id", &id), ("active", "false")],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let res = post(
+        &app,
+        &admin,
+        "/api/fn/staff_active",
+        &[("id", &id), ("active", "true")],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        redeem(&app, &second).await,
+        422,
+        "reactivation does not revive the link"
+    );
+}
+
+/// A stolen session cannot guess its owner's password at request speed: wrong current
+/// passwords spend the same budget and keys as sign-in, and a weak new password is refused
+/// before the current one is checked, so it tells nothing.
+async fn guessing_the_current_password_is_throttled_like_sign_in(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    let (me, _) = app.sign_in(Role::Viewer).await;
+    let weak = post(
+        &app,
+        &me,
+        "/api/fn/change_password",
+        &[("current", TEST_PASSWORD), ("new_password", "short")],
+    )
+    .await;
+    assert_eq!(weak.status(), 422);
+    assert!(weak
+        .text()
+        .await
+        .unwrap()
+        .contains("at least 12 characters"));
+    let weak_wrong = post(
+        &app,
+        &me,
+        "/api/fn/change_password",
+        &[("current", "a-wrong-guess-1"), ("new_password", "short")],
+    )
+    .await;
+    assert!(
+        weak_wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("at least 12 characters"),
+        "same answer"
+    );
+    let guesses = (0..6).map(|i| {
+        let (app, me) = (&app, &me);
+        async move {
+            let guess = format!("wrong-guess-{i}");
+            let form = [
+                ("current", guess.as_str()),
+                ("new_password", "brand-new-secret-9"),
+            ];
+            post(app, me, "/api/fn/change_password", &form)
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let mut statuses = futures::future::join_all(guesses).await;
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [422, 422, 422, 429, 429, 429],
+        "three free tries, then a wait"
+    );
 }

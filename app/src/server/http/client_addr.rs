@@ -1,7 +1,7 @@
 //! Which address a request came from. Throttling, rate limits and the audit log key on it, so a
-//! header anyone can send must not decide it: `X-Forwarded-For` and `Forwarded` are believed
-//! only when the connection itself comes from a proxy named in `TRUSTED_PROXIES`, and then only
-//! as far back as the chain runs through trusted proxies.
+//! header anyone can send must not decide it: `X-Forwarded-For` is believed only when the
+//! connection itself comes from a proxy named in `TRUSTED_PROXIES`, and then only as far back as
+//! the chain runs through trusted proxies. `Forwarded` is never read (see `forwarded_chain`).
 
 use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
@@ -32,13 +32,13 @@ impl TrustedProxies {
         self.0.is_empty()
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical_ip(ip);
         self.0.iter().any(|n| n.contains(&ip))
     }
 
     /// The client behind `peer`: the nearest address in the forwarding chain that is not a
-    /// trusted proxy. `Forwarded` (RFC 7239) wins over `X-Forwarded-For` when both are sent.
+    /// trusted proxy.
     pub fn client(&self, peer: SocketAddr, headers: &http::HeaderMap) -> IpAddr {
         let peer = canonical_ip(peer.ip());
         if !self.trusts(peer) {
@@ -70,34 +70,18 @@ fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The hops, client first, from every `Forwarded` header or else every `X-Forwarded-For`.
+/// The hops, client first, from every `X-Forwarded-For` line. Only this one header is read:
+/// with two (`Forwarded` too), a proxy that sets one passes the client's own copy of the other
+/// straight through, and the client would pick its address.
 fn forwarded_chain(headers: &http::HeaderMap) -> Vec<Option<IpAddr>> {
-    let values = |name: &str| -> Vec<String> {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    let forwarded = values("forwarded");
-    if !forwarded.is_empty() {
-        return forwarded
-            .iter()
-            .map(|element| {
-                element
-                    .split(';')
-                    .filter_map(|pair| pair.trim().split_once('='))
-                    .find(|(k, _)| k.trim().eq_ignore_ascii_case("for"))
-                    .and_then(|(_, v)| parse_node(v.trim().trim_matches('"')))
-            })
-            .collect();
-    }
-    values("x-forwarded-for")
+    headers
+        .get_all("x-forwarded-for")
         .iter()
-        .map(|s| parse_node(s))
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse_node)
         .collect()
 }
 
@@ -137,7 +121,7 @@ mod tests {
     #[test]
     fn headers_from_an_untrusted_peer_are_ignored() {
         let none = TrustedProxies::default();
-        let h = headers(&[("x-forwarded-for", "1.1.1.1"), ("forwarded", "for=2.2.2.2")]);
+        let h = headers(&[("x-forwarded-for", "1.1.1.1")]);
         assert_eq!(
             none.client(peer("9.9.9.9"), &h),
             "9.9.9.9".parse::<IpAddr>().unwrap()
@@ -176,17 +160,29 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_is_read_with_ports_quotes_and_ipv6() {
+    fn ports_and_ipv6_are_read_and_forwarded_is_ignored() {
         let t = TrustedProxies::parse("10.0.0.1").unwrap();
-        let h = headers(&[(
-            "forwarded",
-            r#"for=6.6.6.6, for="[2001:db8:cafe::17]:4711";proto=https"#,
-        )]);
+        let h = headers(&[("x-forwarded-for", "6.6.6.6, [2001:db8:cafe::17]:4711")]);
         assert_eq!(
             t.client(peer("10.0.0.1"), &h),
             "2001:db8:cafe::17".parse::<IpAddr>().unwrap()
         );
-        let h = headers(&[("forwarded", "for=unknown"), ("x-forwarded-for", "7.7.7.7")]);
+        // The proxy wrote X-Forwarded-For; the client added its own Forwarded, which a proxy
+        // that does not know the header passes on.
+        let h = headers(&[
+            ("forwarded", "for=198.51.100.77"),
+            ("x-forwarded-for", "203.0.113.50"),
+        ]);
+        assert_eq!(
+            t.client(peer("10.0.0.1"), &h),
+            "203.0.113.50".parse::<IpAddr>().unwrap()
+        );
+        let h = headers(&[("x-forwarded-for", "unknown, 7.7.7.7")]);
+        assert_eq!(
+            t.client(peer("10.0.0.1"), &h),
+            "7.7.7.7".parse::<IpAddr>().unwrap()
+        );
+        let h = headers(&[("x-forwarded-for", "7.7.7.7, unknown")]);
         assert_eq!(
             t.client(peer("10.0.0.1"), &h),
             "10.0.0.1".parse::<IpAddr>().unwrap(),

@@ -1,5 +1,5 @@
-//! Housekeeping that anonymous traffic would otherwise grow without end: expired sessions and
-//! throttle rows with nothing left to remember. It runs as a job (`maintenance.cleanup`), so it
+//! Housekeeping that anonymous traffic would otherwise grow without end: expired sessions,
+//! throttle rows with nothing left to remember, and known devices unused for half a year. It runs as a job (`maintenance.cleanup`), so it
 //! shows on the Jobs page with its attempts like any other work, and with one dedupe key only
 //! one is ever waiting, however many processes schedule it.
 
@@ -18,6 +18,7 @@ pub const EVERY: Duration = Duration::from_secs(15 * 60);
 pub struct Removed {
     pub sessions: u64,
     pub throttle_rows: u64,
+    pub devices: u64,
 }
 
 pub async fn run(db: &Db, now_ms: i64) -> Result<Removed, sqlx::Error> {
@@ -27,9 +28,11 @@ pub async fn run(db: &Db, now_ms: i64) -> Result<Removed, sqlx::Error> {
         .await?
         .rows_affected();
     let throttle_rows = throttle::delete_stale(db, now_ms).await?;
+    let devices = crate::server::services::auth::devices::delete_stale(db, now_ms).await?;
     Ok(Removed {
         sessions,
         throttle_rows,
+        devices,
     })
 }
 
@@ -75,6 +78,7 @@ impl JobHandler for Cleanup {
         tracing::info!(
             sessions = removed.sessions,
             throttle_rows = removed.throttle_rows,
+            devices = removed.devices,
             "cleanup removed expired rows"
         );
         Ok(())

@@ -1,5 +1,6 @@
-//! Signing in: password checks, throttling and the audit trail of every attempt.
+//! Signing in: password checks, throttling, known devices, and the audit trail.
 
+pub mod devices;
 pub mod login;
 pub mod password;
 pub mod throttle;

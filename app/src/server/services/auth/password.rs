@@ -126,12 +126,60 @@ fn dummy_hash() -> &'static str {
     })
 }
 
+/// Who is waiting for a password check. Known callers (a signed-in person, a browser that
+/// signed in to the account before, a real invite link) always wait their turn; strangers are
+/// turned away once `STRANGERS_WAITING` of them already wait, so a flood of guesses from many
+/// networks cannot queue up minutes of argon2 work in front of staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Known,
+    Stranger,
+}
+
+/// Strangers allowed to wait for a core, per core.
+const STRANGERS_WAITING_PER_CORE: usize = 8;
+
+/// Too many strangers are already waiting for a password check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("Signing in is busy. Try again in a moment.")]
+pub struct Busy;
+
+fn strangers_waiting() -> &'static std::sync::atomic::AtomicUsize {
+    static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    &WAITING
+}
+
 /// Verifies `password` against `stored` (or the dummy hash when there is no account), one per
-/// core at most (`slots`).
-pub async fn verify(password: String, stored: Option<String>) -> bool {
-    let Ok(_slot) = slots().acquire().await else {
-        return false;
+/// core at most (`slots`), known callers first in line (`Lane`).
+pub async fn verify_in(lane: Lane, password: String, stored: Option<String>) -> Result<bool, Busy> {
+    use std::sync::atomic::Ordering;
+    let slot = match lane {
+        Lane::Known => slots().acquire().await,
+        Lane::Stranger => {
+            let waiting = strangers_waiting();
+            if waiting.fetch_add(1, Ordering::SeqCst) >= STRANGERS_WAITING_PER_CORE * cores() {
+                waiting.fetch_sub(1, Ordering::SeqCst);
+                return Err(Busy);
+            }
+            let slot = slots().acquire().await;
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            slot
+        }
     };
+    let Ok(_held) = slot else {
+        return Ok(false);
+    };
+    Ok(check(password, stored).await)
+}
+
+/// `verify_in` for a known caller, who always gets an answer.
+pub async fn verify(password: String, stored: Option<String>) -> bool {
+    verify_in(Lane::Known, password, stored)
+        .await
+        .unwrap_or(false)
+}
+
+async fn check(password: String, stored: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let exists = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
@@ -173,6 +221,38 @@ mod tests {
         );
         drop(held);
         assert!(waiting.await.unwrap(), "it runs once a core is free");
+    }
+
+    #[tokio::test]
+    async fn strangers_are_turned_away_when_too_many_wait_but_known_callers_queue() {
+        let h = hash("plum-harbor-gravel-42".into()).await.unwrap();
+        let held = slots().acquire_many(cores() as u32).await.unwrap();
+        let full = STRANGERS_WAITING_PER_CORE * cores();
+        let queued: Vec<_> = (0..full)
+            .map(|_| tokio::spawn(verify_in(Lane::Stranger, "x".into(), Some(h.clone()))))
+            .collect();
+        while strangers_waiting().load(std::sync::atomic::Ordering::SeqCst) < full {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(
+            verify_in(Lane::Stranger, "x".into(), Some(h.clone())).await,
+            Err(Busy),
+            "the queue of strangers is full"
+        );
+        let known = tokio::spawn(verify_in(
+            Lane::Known,
+            "plum-harbor-gravel-42".into(),
+            Some(h),
+        ));
+        drop(held);
+        assert_eq!(
+            known.await.unwrap(),
+            Ok(true),
+            "a known caller still waits its turn"
+        );
+        for q in queued {
+            assert_eq!(q.await.unwrap(), Ok(false));
+        }
     }
 
     #[tokio::test]

@@ -1,13 +1,16 @@
-//! Sign-in throttling in the database, on three keys: the address, the account at that
-//! address, and the account from anywhere. A few free tries, then an exponentially growing wait
-//! between attempts, and for the two address keys a temporary lock. Unknown emails are
-//! throttled exactly like real ones, so the responses reveal nothing about which accounts exist.
+//! Password throttling in the database, on up to three keys per attempt: the address (an IPv6
+//! /64), the account at that address (or at a browser that signed in to it before: a known
+//! device), and the account from anywhere. A few free tries, then an exponentially growing wait
+//! between attempts, and for the address keys a temporary lock. Unknown emails are throttled
+//! exactly like real ones, so the responses reveal nothing about which accounts exist.
 //!
-//! Each attempt is claimed before its password is checked (check and count in one transaction,
-//! the row locked on PostgreSQL, the writer held on SQLite), so guesses sent in parallel are
-//! all counted instead of all reading the same "no failures yet". A flood from one address
-//! locks that address and its accounts there, never an account everywhere: the account-wide key
-//! only counts attempts the address keys let through, and only slows them down.
+//! All of an attempt's keys are claimed together in one transaction before the password is
+//! checked (rows locked on PostgreSQL, the writer held on SQLite), so guesses sent in parallel
+//! cannot all read "no failures yet". A refused attempt counts only against the address key
+//! (a flood keeps that address shut); it never adds to the owner's own keys. A key forgets
+//! failures an hour old. A known device is not subject to the account-wide key at all, so a
+//! flood from many addresses slows sign-ins from new browsers but never locks the account's
+//! owner out of one they use.
 
 use crate::server::db::{Db, Tx};
 use sqlx::Row;
@@ -21,9 +24,12 @@ pub struct Policy {
     /// Failures that lock the key, if it locks at all.
     pub lock_after: Option<i64>,
     pub lock_for_ms: i64,
-    /// Whether attempts refused by this key count against it too (so a flood keeps it shut).
+    /// Whether attempts this key refuses count against it too (so a flood keeps it shut).
     pub counts_refused: bool,
 }
+
+/// Failures older than this are forgotten (a lock that is still running is kept).
+pub const FORGET_AFTER_MS: i64 = 3_600_000;
 
 /// One address, whatever accounts it tries. An office behind one NAT shares it, so it gets
 /// more room than one account.
@@ -35,17 +41,17 @@ pub const ADDRESS: Policy = Policy {
     counts_refused: true,
 };
 
-/// One account from one address: a person mistyping, or one guesser.
-pub const ACCOUNT_AT_ADDRESS: Policy = Policy {
+/// One account from one address or one known device: a person mistyping, or one guesser.
+pub const ACCOUNT_HERE: Policy = Policy {
     free_failures: 3,
     max_backoff_ms: 60_000,
     lock_after: Some(10),
     lock_for_ms: 15 * 60_000,
-    counts_refused: true,
+    counts_refused: false,
 };
 
-/// One account from every address: only many addresses together reach it, and it slows them
-/// without ever locking the account's owner out.
+/// One account from every address, for browsers it has not seen: only many addresses together
+/// reach it, and it slows them without locking.
 pub const ACCOUNT: Policy = Policy {
     free_failures: 30,
     max_backoff_ms: 30_000,
@@ -61,9 +67,21 @@ pub struct State {
     pub locked_until: i64,
 }
 
+impl State {
+    /// What is still remembered at `now`: old failures are dropped, a running lock is kept.
+    fn at(self, now: i64) -> State {
+        if self.locked_until <= now && now - self.last_failure_at > FORGET_AFTER_MS {
+            State::default()
+        } else {
+            self
+        }
+    }
+}
+
 impl Policy {
     /// Milliseconds until the next attempt is allowed (0 = now).
     pub fn wait_ms(&self, s: &State, now: i64) -> i64 {
+        let s = s.at(now);
         if s.locked_until > now {
             return s.locked_until - now;
         }
@@ -78,7 +96,7 @@ impl Policy {
 
     /// State after one more attempt; the bool says whether this attempt set a lock.
     pub fn after_failure(&self, s: Option<State>, now: i64) -> (State, bool) {
-        let mut s = s.unwrap_or_default();
+        let mut s = s.unwrap_or_default().at(now);
         if s.locked_until > 0 && s.locked_until <= now {
             s = State::default();
         }
@@ -94,13 +112,32 @@ impl Policy {
     }
 }
 
-/// What claiming an attempt on one key decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One key of an attempt.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub policy: Policy,
+    pub name: String,
+}
+
+impl Key {
+    pub fn new(policy: Policy, name: impl Into<String>) -> Key {
+        Key {
+            policy,
+            name: name.into(),
+        }
+    }
+}
+
+/// What claiming an attempt decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claim {
     /// 0: go ahead; else how long to wait.
     pub wait_ms: i64,
-    /// This attempt locked the key.
-    pub locked: bool,
+    /// Names of the keys this attempt locked.
+    pub locked: Vec<String>,
+    /// Each key's state before the attempt, to give it back if the password is right.
+    before: Vec<State>,
+    at: i64,
 }
 
 async fn load(tx: &mut Tx, key: &str) -> Result<Option<State>, sqlx::Error> {
@@ -134,43 +171,68 @@ async fn store(tx: &mut Tx, key: &str, s: &State) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Claims one attempt on `key` inside `tx`: reads its state with the row locked, decides, and
-/// counts the attempt as a failure until a correct password gives it back (`give_back`).
-pub async fn claim(
-    tx: &mut Tx,
-    policy: &Policy,
-    key: &str,
-    now: i64,
-) -> Result<Claim, sqlx::Error> {
-    // The row must exist before it can be locked; a concurrent first attempt inserts nothing.
-    sqlx::query(
-        "INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, 0, 0, 0) \
-         ON CONFLICT (key) DO NOTHING",
-    )
-    .bind(key)
-    .execute(&mut **tx)
-    .await?;
-    let current = load(tx, key).await?;
-    let wait_ms = policy.wait_ms(&current.unwrap_or_default(), now);
-    if wait_ms > 0 && !policy.counts_refused {
-        return Ok(Claim {
-            wait_ms,
-            locked: false,
-        });
+/// Claims one attempt on all `keys` inside `tx`: reads their states with the rows locked and
+/// decides. Allowed, the attempt counts as a failure on every key until a correct password
+/// gives it back (`give_back`); refused, it counts only on the refusing keys that count
+/// refusals.
+pub async fn claim(tx: &mut Tx, keys: &[Key], now: i64) -> Result<Claim, sqlx::Error> {
+    let mut before = Vec::with_capacity(keys.len());
+    for key in keys {
+        // A row must exist before it can be locked; a concurrent first attempt inserts nothing.
+        sqlx::query(
+            "INSERT INTO login_throttle (key, failures, last_failure_at, locked_until) VALUES ($1, 0, 0, 0) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(&key.name)
+        .execute(&mut **tx)
+        .await?;
+        before.push(load(tx, &key.name).await?.unwrap_or_default());
     }
-    let (next, locked) = policy.after_failure(current, now);
-    store(tx, key, &next).await?;
-    Ok(Claim { wait_ms, locked })
+    let waits: Vec<i64> = keys
+        .iter()
+        .zip(&before)
+        .map(|(k, s)| k.policy.wait_ms(s, now))
+        .collect();
+    let wait_ms = waits.iter().copied().max().unwrap_or(0);
+    let mut locked = Vec::new();
+    for ((key, state), wait) in keys.iter().zip(&before).zip(&waits) {
+        let counts = if wait_ms == 0 {
+            true
+        } else {
+            *wait > 0 && key.policy.counts_refused
+        };
+        if counts {
+            let (next, locks) = key.policy.after_failure(Some(*state), now);
+            store(tx, &key.name, &next).await?;
+            if locks {
+                locked.push(key.name.clone());
+            }
+        }
+    }
+    Ok(Claim {
+        wait_ms,
+        locked,
+        before,
+        at: now,
+    })
 }
 
-/// A correct password: the claimed attempt was not a failure after all.
-pub async fn give_back(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END WHERE key = $1",
-    )
-    .bind(key)
-    .execute(&mut **tx)
-    .await?;
+/// A correct password: the claimed attempt was not a failure after all. Each key is put back
+/// as it was, unless another attempt has changed it since (then only this one is taken off).
+pub async fn give_back(tx: &mut Tx, keys: &[Key], claim: &Claim) -> Result<(), sqlx::Error> {
+    for (key, before) in keys.iter().zip(&claim.before) {
+        sqlx::query(
+            "UPDATE login_throttle SET \
+               failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
+               last_failure_at = CASE WHEN last_failure_at = $2 THEN $3 ELSE last_failure_at END \
+             WHERE key = $1",
+        )
+        .bind(&key.name)
+        .bind(claim.at)
+        .bind(before.last_failure_at)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(())
 }
 
@@ -182,12 +244,12 @@ pub async fn reset(tx: &mut Tx, key: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Rows with nothing left to remember: no lock running and no failure for a day.
+/// Rows with nothing left to remember: no lock running and nothing within the forget window.
 pub async fn delete_stale(db: &Db, now: i64) -> Result<u64, sqlx::Error> {
     let done =
         sqlx::query("DELETE FROM login_throttle WHERE locked_until <= $1 AND last_failure_at < $2")
             .bind(now)
-            .bind(now - 24 * 3_600_000)
+            .bind(now - FORGET_AFTER_MS)
             .execute(&mut *db.write().await?)
             .await?;
     Ok(done.rows_affected())
@@ -212,7 +274,7 @@ mod tests {
 
     #[test]
     fn free_tries_then_exponential_waits() {
-        let p = ACCOUNT_AT_ADDRESS;
+        let p = ACCOUNT_HERE;
         let (s, _) = fail_n(&p, 2, 0, 0);
         assert_eq!(p.wait_ms(&s, 0), 0);
         let (s, _) = fail_n(&p, 3, 0, 0);
@@ -226,7 +288,7 @@ mod tests {
 
     #[test]
     fn the_tenth_failure_locks_for_fifteen_minutes_then_starts_over() {
-        let p = ACCOUNT_AT_ADDRESS;
+        let p = ACCOUNT_HERE;
         let (s, locks) = fail_n(&p, 10, 0, 1);
         assert_eq!(locks, 1);
         assert_eq!(p.wait_ms(&s, 9), 15 * 60_000);
@@ -235,6 +297,25 @@ mod tests {
         let (after, locked) = p.after_failure(Some(s), later);
         assert_eq!(after.failures, 1, "expired lock resets the count");
         assert!(!locked);
+    }
+
+    #[test]
+    fn failures_an_hour_old_are_forgotten_but_a_lock_is_not() {
+        let p = ACCOUNT_HERE;
+        let (s, _) = fail_n(&p, 5, 0, 0);
+        assert!(p.wait_ms(&s, 1) > 0);
+        assert_eq!(p.wait_ms(&s, FORGET_AFTER_MS + 1), 0);
+        let (after, _) = p.after_failure(Some(s), FORGET_AFTER_MS + 1);
+        assert_eq!(after.failures, 1, "counting starts again");
+        let long = Policy {
+            lock_for_ms: 2 * FORGET_AFTER_MS,
+            ..p
+        };
+        let (locked, _) = fail_n(&long, 10, 0, 0);
+        assert!(
+            long.wait_ms(&locked, FORGET_AFTER_MS + 1) > 0,
+            "a running lock stays"
+        );
     }
 
     #[test]

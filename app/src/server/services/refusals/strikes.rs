@@ -3,6 +3,7 @@
 //! from one address costs a hash-map lookup per request and writes nothing, and another
 //! address is never slowed by it.
 
+use super::source::{Reach, Source};
 use std::{collections::HashMap, net::IpAddr, sync::Mutex, time::Duration};
 
 /// Fixed windows of a minute: simple to reason about, and a burst at a window's edge can at
@@ -19,12 +20,13 @@ const MAX_TRACKED: usize = 200_000;
 #[derive(Debug)]
 pub struct Strikes {
     limit: u32,
+    reach: Reach,
     windows: Mutex<Windows>,
 }
 
 #[derive(Debug, Default)]
 struct Windows {
-    by_addr: HashMap<IpAddr, (i64, u32)>,
+    by_addr: HashMap<Source, (i64, u32)>,
     /// The window last swept: sweeping again within it would find nothing to remove, and doing
     /// it per new address turned a many-address flood quadratic.
     swept: i64,
@@ -41,24 +43,12 @@ impl Wait {
     }
 }
 
-/// An IPv6 client controls a whole /64, so it counts as one address.
-fn bucket(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-        v4 => v4,
-    }
-}
-
 impl Strikes {
-    pub fn per_minute(limit: u32) -> Strikes {
+    /// `limit` per minute for each source of `reach`.
+    pub fn per_minute(limit: u32, reach: Reach) -> Strikes {
         Strikes {
             limit: limit.max(1),
+            reach,
             windows: Mutex::new(Windows::default()),
         }
     }
@@ -73,7 +63,7 @@ impl Strikes {
     ) -> T {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         let start = now_ms - now_ms.rem_euclid(WINDOW_MS);
-        let key = bucket(ip);
+        let key = Source::of(ip, self.reach);
         if !windows.by_addr.contains_key(&key) {
             if windows.by_addr.len() >= SWEEP_AT && windows.swept != start {
                 windows.by_addr.retain(|_, (s, _)| *s == start);
@@ -141,7 +131,7 @@ mod tests {
 
     #[test]
     fn each_address_has_its_own_budget_per_minute() {
-        let s = Strikes::per_minute(3);
+        let s = Strikes::per_minute(3, Reach::Address);
         for _ in 0..3 {
             assert!(s.attempt(ip("1.1.1.1"), 1_000).is_ok());
         }
@@ -159,7 +149,7 @@ mod tests {
 
     #[test]
     fn refunds_give_back_and_checks_do_not_spend() {
-        let s = Strikes::per_minute(1);
+        let s = Strikes::per_minute(1, Reach::Address);
         s.attempt(ip("1.1.1.1"), 0).unwrap();
         s.refund(ip("1.1.1.1"), 0);
         assert!(s.check(ip("1.1.1.1"), 0).is_ok());
@@ -169,8 +159,17 @@ mod tests {
     }
 
     #[test]
+    fn a_network_budget_counts_its_whole_range() {
+        let s = Strikes::per_minute(2, Reach::Network);
+        s.attempt(ip("203.0.113.1"), 0).unwrap();
+        s.attempt(ip("203.0.113.200"), 0).unwrap();
+        assert!(s.attempt(ip("203.0.113.9"), 0).is_err());
+        assert!(s.attempt(ip("203.0.114.9"), 0).is_ok());
+    }
+
+    #[test]
     fn an_ipv6_client_counts_once_for_its_whole_64() {
-        let s = Strikes::per_minute(1);
+        let s = Strikes::per_minute(1, Reach::Address);
         s.attempt(ip("2001:db8:1:2::1"), 0).unwrap();
         assert!(s.attempt(ip("2001:db8:1:2:ffff::9"), 0).is_err());
         assert!(s.attempt(ip("2001:db8:1:3::1"), 0).is_ok());
@@ -178,7 +177,7 @@ mod tests {
 
     #[test]
     fn a_full_map_lets_new_addresses_through_instead_of_sharing_one_budget() {
-        let s = Strikes::per_minute(1);
+        let s = Strikes::per_minute(1, Reach::Address);
         for i in 0..MAX_TRACKED as u32 {
             s.attempt(IpAddr::V4(std::net::Ipv4Addr::from(i)), 0)
                 .unwrap();
@@ -198,7 +197,7 @@ mod tests {
 
     #[test]
     fn parallel_attempts_never_exceed_the_budget() {
-        let s = std::sync::Arc::new(Strikes::per_minute(20));
+        let s = std::sync::Arc::new(Strikes::per_minute(20, Reach::Address));
         let handles: Vec<_> = (0..8)
             .map(|_| {
                 let s = s.clone();

@@ -11,8 +11,9 @@ use crate::server::services::audit;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
-/// Distinct sources held between flushes; past it, new sources are counted under "other".
-const MAX_SOURCES: usize = 10_000;
+/// Distinct sources held between flushes (so audit rows a minute, per action); past it, new
+/// sources are counted together under "other".
+const MAX_SOURCES: usize = 100;
 /// Sample values (emails typed, reasons) kept per entry.
 const MAX_SAMPLES: usize = 10;
 

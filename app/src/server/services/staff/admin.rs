@@ -48,13 +48,9 @@ async fn issue_token(
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
     let expires_at_ms = now + LINK_LIFETIME_MS;
-    // A new link replaces any unused one of the same kind.
-    sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE staff_id = $2 AND purpose = $3 AND used_at IS NULL")
-        .bind(now)
-        .bind(staff_id)
-        .bind(purpose.as_str())
-        .execute(&mut **tx)
-        .await?;
+    // A new link replaces every unused one, of either kind: a reset forced because an invite
+    // leaked must leave that invite worthless.
+    revoke_links(tx, staff_id, now).await?;
     sqlx::query(
         "INSERT INTO staff_tokens (token_hash, staff_id, purpose, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -70,6 +66,16 @@ async fn issue_token(
         token,
         expires_at_ms,
     })
+}
+
+/// Marks every unused invite or reset link of `staff_id` as used.
+async fn revoke_links(tx: &mut Tx, staff_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE staff_id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(staff_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn list(db: &Db, actor: &Actor) -> Result<Vec<Staff>, ReadError> {
@@ -184,6 +190,11 @@ pub async fn set_active(
         .bind(id)
         .execute(&mut *tx)
         .await?;
+    if !active {
+        // Reactivation must not bring back a link or a device trusted before.
+        revoke_links(&mut tx, id, now).await?;
+        crate::server::services::auth::devices::forget_all(&mut tx, id).await?;
+    }
     let action = if active {
         "staff.reactivated"
     } else {
@@ -234,6 +245,8 @@ pub async fn force_password_reset(
 
 /// Counted (`refusals::Tally`) when an invite or reset link is refused.
 pub const LINK_REFUSED: &str = "staff.link_refused";
+/// Counted when a password change is refused for a wrong current password or throttled.
+pub const PASSWORD_CHANGE_REFUSED: &str = "staff.password_change_refused";
 
 /// Sets a password from an invite or reset link. An unknown, used or expired token changes
 /// nothing. Throttled like sign-in (the address's budget, before any write), and the token is
@@ -247,8 +260,8 @@ pub async fn redeem_link(
 ) -> Result<Staff, StaffError> {
     let now = chrono::Utc::now().timestamp_millis();
     let addr = crate::server::services::auth::login::client_addr(meta);
-    let source = addr.to_string();
-    if let Err(wait) = refusals.sign_in.attempt(addr, now) {
+    let source = crate::server::services::refusals::Source::address(addr).to_string();
+    if let Err(wait) = refusals.password_attempt(addr, now) {
         refusals
             .tally
             .note(LINK_REFUSED, &source, "rate_limited", None, now);
@@ -268,7 +281,7 @@ pub async fn redeem_link(
         return Err(StaffError::BadLink);
     }
     // The holder of a real link is not guessing: a weak password does not spend their budget.
-    refusals.sign_in.refund(addr, now);
+    refusals.password_refund(addr, now);
     password::check_policy(new_password)?;
     let hash = password::hash(new_password.to_string()).await?;
     let mut tx = db.begin().await?;
@@ -282,11 +295,19 @@ pub async fn redeem_link(
     let Some((staff_id, purpose)) = row else {
         return Err(StaffError::BadLink);
     };
-    sqlx::query("UPDATE staff_tokens SET used_at = $1 WHERE token_hash = $2")
-        .bind(now)
-        .bind(token_hash(token.trim()))
-        .execute(&mut *tx)
-        .await?;
+    // Taken as a condition, so two redemptions racing for one link cannot both win.
+    let taken = sqlx::query(
+        "UPDATE staff_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+    )
+    .bind(now)
+    .bind(token_hash(token.trim()))
+    .execute(&mut *tx)
+    .await?;
+    if taken.rows_affected() != 1 {
+        return Err(StaffError::BadLink);
+    }
+    // Every other link of this person goes with it.
+    revoke_links(&mut tx, &staff_id, now).await?;
     sqlx::query(
         "UPDATE staff SET password_hash = $1, must_reset_password = 0, session_epoch = session_epoch + 1, updated_at = $2 WHERE id = $3 AND active = 1",
     )
@@ -319,16 +340,45 @@ pub async fn redeem_link(
     Ok(staff)
 }
 
-/// A signed-in person changes their own password; the current one is required.
+/// A signed-in person changes their own password; the current one is required, and checked
+/// under the same budgets and throttle keys as sign-in (`login::check_password`), so a stolen
+/// session cannot guess it at request speed. The new password's policy is checked first, so a
+/// refusal never says whether the current one was right.
 pub async fn change_own_password(
     db: &Db,
+    refusals: &Refusals,
     meta: &RequestMeta,
+    device: Option<&str>,
     id: &str,
     current: &str,
     new_password: &str,
 ) -> Result<Staff, StaffError> {
+    use crate::server::services::auth::{devices, login};
+    password::check_policy(new_password)?;
     let staff = get(db, id).await?.ok_or(StaffError::NotFound)?;
-    if !password::verify(current.to_string(), staff.password_hash.clone()).await {
+    let now = chrono::Utc::now().timestamp_millis();
+    let known = match device {
+        Some(token) => devices::is_known(db, token, id, now).await?,
+        None => false,
+    };
+    let at = login::Attempt {
+        meta,
+        shown: &staff.email,
+        device: device.filter(|_| known),
+        refused_as: PASSWORD_CHANGE_REFUSED,
+    };
+    let checked =
+        login::check_password(db, refusals, &at, current, staff.password_hash.clone(), now).await;
+    let right = match checked {
+        Ok(right) => right,
+        Err(login::LoginError::BadCredentials) => false,
+        Err(login::LoginError::Throttled(ms)) => {
+            return Err(StaffError::Throttled((ms as u64).div_ceil(1000)))
+        }
+        Err(login::LoginError::Busy(_)) => return Err(StaffError::Throttled(2)),
+        Err(login::LoginError::Db(e)) => return Err(e.into()),
+    };
+    if !right {
         let actor = staff.actor();
         audit::append_now(
             db,
@@ -339,10 +389,9 @@ pub async fn change_own_password(
         .await?;
         return Err(StaffError::WrongCurrentPassword);
     }
-    password::check_policy(new_password)?;
     let hash = password::hash(new_password.to_string()).await?;
-    let now = chrono::Utc::now().timestamp_millis();
     let mut tx = db.begin().await?;
+    revoke_links(&mut tx, id, now).await?;
     sqlx::query("UPDATE staff SET password_hash = $1, session_epoch = session_epoch + 1, updated_at = $2 WHERE id = $3")
         .bind(&hash)
         .bind(now)
