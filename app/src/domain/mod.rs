@@ -16,6 +16,7 @@ pub mod overview;
 pub mod refunds;
 pub mod tickets;
 pub mod time_fmt;
+pub mod url;
 pub mod webhooks;
 
 pub use access::{Access, CurrentUser, OneTimeLink, Permission, Role, StaffView};

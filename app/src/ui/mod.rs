@@ -4,7 +4,6 @@
 mod components;
 mod layout;
 mod pages;
-pub(crate) mod url;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};

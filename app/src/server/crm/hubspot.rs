@@ -188,7 +188,7 @@ impl Crm for HubSpot {
             wanted().join(",")
         );
         if let Some(a) = after {
-            path += &format!("&after={}", crate::ui::url::enc(a));
+            path += &format!("&after={}", crate::domain::url::enc(a));
         }
         let v = self.call(reqwest::Method::GET, &path, None).await?;
         let next = v

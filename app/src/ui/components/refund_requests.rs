@@ -1,7 +1,7 @@
 use crate::api::DecideRefund;
+use crate::domain::url::enc;
 use crate::domain::{refunds::reason_label, time_fmt, Money, RefundRequestView, RefundStatus};
 use crate::ui::components::ConfirmButton;
-use crate::ui::url::enc;
 use leptos::prelude::*;
 
 /// Refund requests with their state and, for approvers, Approve / Reject on those waiting.

@@ -1,6 +1,6 @@
 use crate::api::{error_text, get_customer_timeline};
+use crate::domain::url::{enc, with_query};
 use crate::domain::{time_fmt, TimelineEntry, TimelinePage, TIMELINE_SOURCES};
-use crate::ui::url::{enc, with_query};
 use leptos::prelude::*;
 
 /// A customer's history, newest first: source filter (links, so they work before the WASM

@@ -1,6 +1,6 @@
 use crate::api::get_audit_page;
+use crate::domain::url::enc;
 use crate::domain::{time_fmt, AuditEntry, AuditFilter, Outcome};
-use crate::ui::url::enc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

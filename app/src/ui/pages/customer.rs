@@ -419,7 +419,7 @@ fn FailedJobs(
                 });
                 view! {
                     <li>
-                        <a href=format!("/jobs/{}", crate::ui::url::enc(&j.id))><code>{j.kind.clone()}</code></a>
+                        <a href=format!("/jobs/{}", crate::domain::url::enc(&j.id))><code>{j.kind.clone()}</code></a>
                         " gave up after " {j.attempts} " attempts"
                         <div class="error-text small">{j.last_error.clone().unwrap_or_default()}</div>
                         {form}
@@ -441,7 +441,7 @@ fn CustomerTickets(tickets: Vec<crate::domain::TicketSummary>) -> impl IntoView 
             } else {
                 view! { <ul class="plain-list">{tickets.into_iter().map(|t| view! {
                     <li>
-                        <a href=format!("/tickets/{}", crate::ui::url::enc(&t.id))>{format!("#{} ", t.number)}{t.subject}</a>" "
+                        <a href=format!("/tickets/{}", crate::domain::url::enc(&t.id))>{format!("#{} ", t.number)}{t.subject}</a>" "
                         <TicketBadges queue=t.queue priority=t.priority status=t.status />
                         <div class="muted small">{time_fmt::utc(t.created_ms)}</div>
                     </li>

@@ -1,6 +1,6 @@
 use crate::api::{error_text, get_customer_list};
+use crate::domain::url::{enc, with_query};
 use crate::domain::{time_fmt, AccountState, CustomerSummary};
-use crate::ui::url::{enc, with_query};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,6 +1,6 @@
 use crate::api::{get_job_counts, get_job_list};
+use crate::domain::url::with_query;
 use crate::domain::{time_fmt, JobCount, JobStatus, JobSummary};
-use crate::ui::url::with_query;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

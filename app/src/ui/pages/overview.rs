@@ -1,7 +1,7 @@
 use crate::api::{error_text, get_overview};
+use crate::domain::url::enc;
 use crate::domain::{time_fmt, AttentionGroup, Money, OverviewData};
 use crate::ui::components::{BarChart, LineChart, StatusPanel};
-use crate::ui::url::enc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 

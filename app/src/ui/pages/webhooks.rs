@@ -1,6 +1,6 @@
 use crate::api::{error_text, get_webhook_list, get_webhook_stats};
+use crate::domain::url::with_query;
 use crate::domain::{time_fmt, EventStatus, SuccessRate, WebhookEventView, WebhookStats};
-use crate::ui::url::with_query;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

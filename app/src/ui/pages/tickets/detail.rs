@@ -3,7 +3,7 @@ use super::TicketBadges;
 use crate::api::{error_text, get_ticket_detail, AddTicketMessage, AssignTicket, SetTicketStatus};
 use crate::domain::tickets::{MessageKind, TicketDetail, TicketStatus};
 use crate::domain::time_fmt;
-use crate::ui::url::enc;
+use crate::domain::url::enc;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

@@ -11,7 +11,7 @@ pub use detail::TicketPage;
 use crate::api::{error_text, get_ticket_list};
 use crate::domain::tickets::{Priority, Queue, TicketStatus, TicketSummary};
 use crate::domain::time_fmt;
-use crate::ui::url::{enc, with_query};
+use crate::domain::url::{enc, with_query};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

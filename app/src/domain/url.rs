@@ -1,4 +1,5 @@
-//! Building links that carry filters in their query string.
+//! Building links that carry filters in their query string, and percent-encoding one value (the
+//! UI's links and the CRM client's cursors use the same rule).
 
 /// Percent-encodes one query value.
 pub fn enc(s: &str) -> String {
