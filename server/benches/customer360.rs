@@ -7,7 +7,8 @@ mod common;
 
 use app::domain::CustomerFilter;
 use app::server::db::Backend;
-use app::server::services::{customers, timeline};
+use app::server::services::timeline;
+use app::server::views::customers;
 use app::server::{config::Config, Db};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

@@ -299,7 +299,7 @@ async fn migrate() -> ExitCode {
 
 async fn doctor() -> ExitCode {
     app::server::config::load_dotenv();
-    let checks = services::doctor::run(&|var| std::env::var(var).ok()).await;
+    let checks = app::server::views::doctor::run(&|var| std::env::var(var).ok()).await;
     let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
     for c in &checks {
         println!("{:<5} {:<width$}  {}", c.status.as_str(), c.name, c.detail);
@@ -442,11 +442,14 @@ async fn worker(count: usize) -> ExitCode {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut handles = app::server::jobs::spawn_workers(
         db.clone(),
-        std::sync::Arc::new(app::server::jobs::registry(&config, &db)),
+        std::sync::Arc::new(app::server::wiring::registry(
+            &config,
+            &app::server::wiring::Connectors::build(&config, &db),
+        )),
         app::server::jobs::WorkerConfig::with_count(count.max(1)),
         stopped.clone(),
     );
-    handles.push(app::server::services::cleanup::schedule(
+    handles.push(app::server::maintenance::cleanup::schedule(
         db.clone(),
         stopped,
     ));
@@ -483,21 +486,18 @@ pub async fn shutdown_signal() {
 }
 
 async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
-    use app::server::stripe::{api::StripeApi, backfill};
+    use app::server::stripe::backfill;
     let (config, db) = match open_db().await {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let Some(key) = &config.stripe_api_key else {
+    if config.stripe_api_key.is_none() {
         eprintln!("error: STRIPE_API_KEY is not set; the backfill reads from Stripe's API");
         return ExitCode::from(EXIT_CONFIG);
-    };
-    let api = match StripeApi::new(key.secret(), &config.stripe_api_base) {
-        Ok(api) => api,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
+    }
+    let Some(api) = app::server::wiring::Connectors::build(&config, &db).stripe else {
+        eprintln!("error: the Stripe API client could not be built (see the log)");
+        return ExitCode::FAILURE;
     };
     let options = app::server::stripe::mirror::Options::from_config(&config);
     if restart {
@@ -557,7 +557,11 @@ async fn seed_demo(customers: usize, seed: u64) -> ExitCode {
     };
     let started = std::time::Instant::now();
     let progress = |line: &str| eprintln!("  {line}");
-    match app::server::demo::seed(&db, &config, customers, seed, &progress).await {
+    let registry = app::server::wiring::registry(
+        &config,
+        &app::server::wiring::Connectors::build(&config, &db),
+    );
+    match app::server::demo::seed(&db, &config, &registry, customers, seed, &progress).await {
         Ok(r) => {
             println!(
                 "Seeded {} customers ({} Stripe events), {} tickets, {} replies, {} failed jobs in {:.0} s",
@@ -595,7 +599,7 @@ async fn crm_import(restart: bool) -> ExitCode {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let Some(crm) = app::server::crm::from_config(&config, &db) else {
+    let Some(crm) = app::server::wiring::Connectors::build(&config, &db).crm else {
         eprintln!("error: no CRM is configured (CRM_PROVIDER=hubspot and HUBSPOT_TOKEN)");
         return ExitCode::from(EXIT_CONFIG);
     };

@@ -3,6 +3,7 @@
 
 use crate::{middleware, routes};
 use app::server::auth::{DbSessionStore, StaffBackend};
+use app::server::wiring::{self, Connectors, Shared};
 use app::server::{config::Config, db::Db, jobs, services, AppState};
 use app::ui::{shell, App};
 use axum::{
@@ -54,9 +55,9 @@ impl Application {
         // Before any job runs, so the first counts are not lost.
         app::server::metrics::install();
         let listener = TcpListener::bind(config.site_addr).await?;
-        let state = AppState::new(app::server::state::Shared {
+        let state = AppState::new(Shared {
             leptos_options: leptos_options(&config),
-            crm: app::server::crm::from_config(&config, &db),
+            connectors: Connectors::build(&config, &db),
             ingest: app::server::stripe::IngestQueue::start(db.clone()),
             intake_limiter: Arc::new(app::server::tickets::IntakeLimiter::per_minute(
                 config.intake_rate_per_min,
@@ -93,12 +94,12 @@ impl Application {
         let (stop_workers, workers_stopped) = tokio::sync::watch::channel(false);
         let mut background = jobs::spawn_workers(
             self.state.db.clone(),
-            std::sync::Arc::new(jobs::registry(&self.state.config, &self.state.db)),
+            std::sync::Arc::new(wiring::registry(&self.state.config, &self.state.connectors)),
             jobs::WorkerConfig::with_count(self.state.config.worker_count),
             workers_stopped.clone(),
         );
         if self.state.config.worker_count > 0 {
-            background.push(services::cleanup::schedule(
+            background.push(app::server::maintenance::cleanup::schedule(
                 self.state.db.clone(),
                 workers_stopped.clone(),
             ));

@@ -7,12 +7,12 @@ use leptos::prelude::*;
 #[server(prefix = "/api/fn", endpoint = "billing_resync")]
 pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnError> {
     use crate::api::ctx::{internal, refuse};
-    use crate::server::stripe::{api::StripeApi, resync};
+    use crate::server::stripe::resync;
     let c = crate::api::ctx::require(crate::domain::Permission::BillingSync).await?;
-    let api = StripeApi::from_config(&c.state.config, &c.state.db);
+    let api = c.state.connectors.stripe.as_ref();
     let options = crate::server::stripe::mirror::Options::from_config(&c.state.config);
     let (db, actor, meta) = (&c.state.db, &c.actor, &c.meta);
-    match resync::customer(db, api.as_ref(), &options, actor, meta, &customer_id).await {
+    match resync::customer(db, api, &options, actor, meta, &customer_id).await {
         Ok(changes) => Ok(changes.to_string()),
         Err(resync::ResyncError::Db(e)) => Err(internal("re-sync", e)),
         Err(resync::ResyncError::Denied(d)) => Err(crate::api::ctx::refused(d)),

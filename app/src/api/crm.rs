@@ -34,7 +34,7 @@ pub async fn push_to_crm(customer_id: String, cause: String) -> Result<String, S
     let s = &c.state;
     actions::push_now(
         &s.db,
-        s.crm.as_deref(),
+        s.connectors.crm.as_deref(),
         &s.config,
         &c.actor,
         &c.meta,
@@ -54,7 +54,7 @@ pub async fn get_crm_status() -> Result<CrmImportView, ServerFnError> {
         .await
         .map_err(|e| crate::api::ctx::read_failed("crm status", e))?;
     let can = |p: Permission| c.can(p);
-    v.enabled = c.state.crm.is_some();
+    v.enabled = c.state.connectors.crm.is_some();
     v.can_start = v.enabled && can(Permission::SettingsManage);
     v.can_merge = v.enabled && can(Permission::CrmMerge);
     v.can_push = v.enabled && can(Permission::CrmSync);
@@ -68,7 +68,15 @@ pub async fn start_crm_import() -> Result<String, ServerFnError> {
     use crate::server::crm::import::{self, StartError};
     let c = crate::api::ctx::require(crate::domain::Permission::SettingsManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    match import::start(&c.state.db, c.state.crm.is_some(), &c.actor, &c.meta, now).await {
+    match import::start(
+        &c.state.db,
+        c.state.connectors.crm.is_some(),
+        &c.actor,
+        &c.meta,
+        now,
+    )
+    .await
+    {
         Ok(job) => Ok(job),
         Err(StartError::Db(e)) => Err(internal("crm import start", e)),
         Err(StartError::Denied(d)) => Err(crate::api::ctx::refused(d)),
@@ -92,7 +100,7 @@ pub async fn merge_duplicates(key: String) -> Result<Vec<String>, ServerFnError>
     use http::StatusCode;
     let c = crate::api::ctx::require(crate::domain::Permission::CrmMerge).await?;
     let s = &c.state;
-    match duplicates::merge(&s.db, s.crm.as_deref(), &c.actor, &c.meta, &key).await {
+    match duplicates::merge(&s.db, s.connectors.crm.as_deref(), &c.actor, &c.meta, &key).await {
         Ok(merged) => Ok(merged),
         Err(MergeError::Db(e)) => Err(internal("crm merge", e)),
         Err(MergeError::Denied(d)) => Err(crate::api::ctx::refused(d)),
@@ -127,7 +135,14 @@ pub async fn resolve_conflict(id: String, decision: String) -> Result<(), Server
         crate::api::ctx::bad_input("Choose a contact to link, or keep them separate.".into())
     })?;
     let s = &c.state;
-    actions::resolve(&s.db, s.crm.as_deref(), &c.actor, &c.meta, &id, &decision)
-        .await
-        .map_err(action_error)
+    actions::resolve(
+        &s.db,
+        s.connectors.crm.as_deref(),
+        &c.actor,
+        &c.meta,
+        &id,
+        &decision,
+    )
+    .await
+    .map_err(action_error)
 }

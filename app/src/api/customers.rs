@@ -29,7 +29,7 @@ pub async fn get_customer_list(
         state,
         cursor: cursor.filter(|c| !c.is_empty()),
     };
-    crate::server::services::customers::list(&c.state.db, &c.actor, &filter)
+    crate::server::views::customers::list(&c.state.db, &c.actor, &filter)
         .await
         .map_err(|e| crate::api::ctx::read_failed("customer list", e))
 }
@@ -42,7 +42,8 @@ pub async fn get_customer_view(
     source: Option<String>,
 ) -> Result<CustomerView, ServerFnError> {
     use crate::domain::{CustomerActions, Permission};
-    use crate::server::services::{customers, timeline};
+    use crate::server::services::timeline;
+    use crate::server::views::customers;
     let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let source = timeline::parse_source(source.as_deref())
         .map_err(|e| crate::api::ctx::bad_input(e.to_string()))?;
@@ -103,11 +104,12 @@ pub async fn get_customer_compare(id: String) -> Result<SystemsComparison, Serve
     let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let config = &c.state.config;
-    let mut view = crate::server::services::compare::compare(
+    let mut view = crate::server::views::compare::compare(
         &c.state.db,
         &c.actor,
         config,
-        c.state.crm.as_ref(),
+        c.state.connectors.stripe.as_ref(),
+        c.state.connectors.crm.as_ref(),
         &id,
         now,
     )
@@ -118,6 +120,6 @@ pub async fn get_customer_compare(id: String) -> Result<SystemsComparison, Serve
     })?;
     let can = |p: Permission| c.can(p);
     view.can_resync = can(Permission::BillingSync) && config.stripe_available();
-    view.can_push = can(Permission::CrmSync) && c.state.crm.is_some();
+    view.can_push = can(Permission::CrmSync) && c.state.connectors.crm.is_some();
     Ok(view)
 }

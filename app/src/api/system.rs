@@ -19,7 +19,7 @@ pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
 /// The same readiness report as `GET /api/ready`, for the status panel.
 #[server(prefix = "/api/fn", endpoint = "system_status")]
 pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
-    use crate::server::services::health;
+    use crate::server::views::health;
     let c = crate::api::ctx::signed_in().await?;
     Ok(health::readiness(&c.state.db, c.state.config.queue_lag_warn).await)
 }
@@ -29,7 +29,7 @@ pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
 pub async fn get_overview() -> Result<crate::domain::OverviewData, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    crate::server::services::overview::overview(&c.state.db, &c.actor, now)
+    crate::server::views::overview::overview(&c.state.db, &c.actor, now)
         .await
         .map_err(|e| crate::api::ctx::read_failed("overview", e))
 }

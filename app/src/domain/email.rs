@@ -13,7 +13,7 @@ pub struct InvalidEmail;
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Email, InvalidEmail> {
-        let email = raw.trim().to_lowercase();
+        let email = Email::normalized(raw);
         let (local, domain) = email.split_once('@').ok_or(InvalidEmail)?;
         let ok = !local.is_empty()
             && local.len() <= 64
@@ -26,6 +26,13 @@ impl Email {
                 c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"' | ',' | ';')
             });
         ok.then_some(Email(email)).ok_or(InvalidEmail)
+    }
+
+    /// The comparison key alone (trimmed, lower-cased), without refusing anything: for
+    /// addresses other systems hold that we match but do not own (a CRM contact's email, a
+    /// Stripe customer's). `parse` uses the same rule, so both sides of a match agree.
+    pub fn normalized(raw: &str) -> String {
+        raw.trim().to_lowercase()
     }
 
     pub fn as_str(&self) -> &str {

@@ -1,8 +1,7 @@
-//! Prometheus metrics. Counters and histograms are recorded where things happen (the queue,
-//! later webhooks and connectors); gauges that describe the database (queue depth, oldest
-//! runnable job) are read at scrape time so every instance reports the shared truth.
+//! Prometheus metric names, the recorder, and the counters recorded where things happen (the
+//! queue, webhooks). The gauges that describe the database are read at scrape time
+//! (`views::metrics`), so every instance reports the shared truth.
 
-use crate::server::db::Db;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 
@@ -93,18 +92,4 @@ pub fn job_ran(kind: &str, outcome: &str, seconds: f64) {
     };
     metrics::counter!(name, "kind" => kind.to_string()).increment(1);
     metrics::histogram!(JOB_RUN_SECONDS, "kind" => kind.to_string()).record(seconds);
-}
-
-/// The scrape: refreshes the database gauges, then renders everything as Prometheus text.
-pub async fn render(db: &Db, now_ms: i64) -> Result<String, sqlx::Error> {
-    let handle = install();
-    for (status, n) in crate::server::jobs::depth_by_status(db).await? {
-        metrics::gauge!(JOBS_DEPTH, "status" => status.as_str()).set(n as f64);
-    }
-    let (alive, oldest_age_ms) =
-        crate::server::jobs::liveness(db, now_ms, std::time::Duration::from_secs(30)).await?;
-    metrics::gauge!(WORKERS_ALIVE).set(alive as f64);
-    metrics::gauge!(JOBS_OLDEST_RUNNABLE_AGE)
-        .set(oldest_age_ms.unwrap_or(0).max(0) as f64 / 1000.0);
-    Ok(handle.render())
 }

@@ -1,6 +1,6 @@
 use app::server::{
     auth::{request_actor, AuthSession},
-    services::health,
+    views::health,
     AppState,
 };
 use axum::{

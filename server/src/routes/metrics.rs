@@ -1,4 +1,4 @@
-use app::server::{error::json_error, metrics, AppState};
+use app::server::{error::json_error, views::metrics, AppState};
 use axum::{
     extract::State,
     http::{header, HeaderMap, StatusCode},

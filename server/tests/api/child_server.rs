@@ -166,7 +166,8 @@ pub async fn redeliver_unacknowledged(
 /// Runs every job still pending with the real handlers, on a clock far enough ahead that the
 /// leases a killed worker held have expired.
 pub async fn drain(db: &Db, config: &Config) {
-    let registry = jobs::registry(config, db);
+    let registry =
+        app::server::wiring::registry(config, &app::server::wiring::Connectors::build(config, db));
     let policy = jobs::RetryPolicy::default();
     let later = chrono::Utc::now().timestamp_millis() + 10 * 60_000;
     while let Some((job, outcome)) = jobs::run_one(db, &registry, "test", &policy, &|| later, 0.0)

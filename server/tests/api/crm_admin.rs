@@ -71,7 +71,7 @@ async fn the_import_links_by_the_rules_resumes_and_finds_duplicates_and_drift(ba
     )
     .await;
     let db = &app.state.db;
-    let crm = app.state.crm.clone().expect("CRM configured");
+    let crm = app.state.connectors.crm.clone().expect("CRM configured");
     let config = app.state.config.clone();
 
     // Interrupted after two pages of three, then a 429: the cursor holds.
@@ -317,7 +317,7 @@ async fn push_to_crm_is_permission_checked_audited_and_fixes_drift(backend: Back
         .get_mut(&contact)
         .unwrap()
         .insert("ledgerline_billing_status".into(), "vip".into());
-    let crm = app.state.crm.clone().unwrap();
+    let crm = app.state.connectors.crm.clone().unwrap();
     import::reset(&app.state.db, chrono::Utc::now().timestamp_millis())
         .await
         .unwrap();
@@ -458,7 +458,7 @@ async fn the_product_user_id_comes_from_the_configured_metadata_key(backend: Bac
         "customer",
         json!({ "id": "cus_M9", "email": "m9@example.com" }),
     );
-    app::server::stripe::backfill::apply_fetched(&mut tx, &[fetched], &options, now)
+    app::server::stripe::mirror::apply_fetched(&mut tx, &[fetched], &options, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();

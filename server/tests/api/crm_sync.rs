@@ -7,7 +7,7 @@ use crate::both_backends;
 use crate::helpers::{spawn_app_with, Backend, TestApp};
 use crate::hubspot_fake::{FakeHubSpot, TOKEN};
 use crate::stripe_mirror::{event, object};
-use app::server::crm::sync;
+use app::server::crm::sync_queue;
 use app::server::jobs::{self, RetryPolicy};
 use serde_json::json;
 use std::sync::Arc;
@@ -64,7 +64,7 @@ async fn add_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = app.state.db.begin().await.unwrap();
     for (id, ..) in rows {
-        sync::enqueue(&mut tx, id, "test", now).await.unwrap();
+        sync_queue::enqueue(&mut tx, id, "test", now).await.unwrap();
     }
     tx.commit().await.unwrap();
 }
@@ -72,7 +72,10 @@ async fn add_customers(app: &TestApp, rows: &[(&str, Option<&str>, &str)]) {
 /// Runs every job, `runners` at a time, moving the clock past every back-off, until none is
 /// waiting. Returns how many runs there were.
 pub(crate) async fn drain(app: &TestApp, runners: usize) -> usize {
-    let registry = Arc::new(jobs::registry(&app.state.config, &app.state.db));
+    let registry = Arc::new(app::server::wiring::registry(
+        &app.state.config,
+        &app.state.connectors,
+    ));
     let mut now = chrono::Utc::now().timestamp_millis();
     let mut runs = 0;
     for _round in 0..60 {
@@ -226,7 +229,7 @@ async fn a_crm_outage_mid_run_delays_syncs_and_loses_or_duplicates_none(backend:
         return;
     };
 
-    let registry = jobs::registry(&app.state.config, &app.state.db);
+    let registry = app::server::wiring::registry(&app.state.config, &app.state.connectors);
     let start = chrono::Utc::now().timestamp_millis();
     let outage = (start + 3 * 60_000)..(start + 13 * 60_000);
     let (mut now, mut succeeded_before_outage, mut failed_during_outage) = (start, 0, 0);
@@ -406,7 +409,7 @@ async fn email_links_only_when_safe_and_names_never_match(backend: Backend) {
     let now = chrono::Utc::now().timestamp_millis();
     let mut tx = app.state.db.begin().await.unwrap();
     for c in ["cust_ada", "cust_dee", "cust_bob"] {
-        sync::enqueue(&mut tx, c, "test", now).await.unwrap();
+        sync_queue::enqueue(&mut tx, c, "test", now).await.unwrap();
     }
     tx.commit().await.unwrap();
     drain(&app, 1).await;
@@ -494,7 +497,7 @@ async fn a_billing_change_enqueues_one_coalesced_sync_with_the_mapped_properties
         assert_eq!(app.deliver_stripe(SECRET, &body).await, 200);
     }
     // Apply both events first (the syncs they ask for wait meanwhile).
-    let registry = jobs::registry(&app.state.config, &app.state.db);
+    let registry = app::server::wiring::registry(&app.state.config, &app.state.connectors);
     let now = chrono::Utc::now().timestamp_millis();
     for _ in 0..2 {
         jobs::run_one(

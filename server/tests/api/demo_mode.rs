@@ -6,7 +6,6 @@
 use crate::both_backends;
 use crate::helpers::{audit_entries, spawn_app_with, Backend, TestApp};
 use app::domain::Role;
-use app::server::stripe::api::StripeApi;
 use std::collections::BTreeMap;
 
 both_backends!(
@@ -39,9 +38,16 @@ async fn the_demo_acts_end_to_end_on_simulated_stripe_and_crm(backend: Backend) 
         return;
     };
     let (db, config) = (&app.state.db, &app.state.config);
-    let report = app::server::demo::seed(db, config, 120, 4, &|_| {})
-        .await
-        .unwrap();
+    let report = app::server::demo::seed(
+        db,
+        config,
+        &app::server::wiring::registry(config, &app::server::wiring::Connectors::build(config, db)),
+        120,
+        4,
+        &|_| {},
+    )
+    .await
+    .unwrap();
 
     // The CRM: every linked customer has exactly one live contact holding its id; the planted
     // people entered twice are conflicts, not guesses; duplicates and drift were found by the
@@ -249,7 +255,9 @@ async fn the_demo_acts_end_to_end_on_simulated_stripe_and_crm(backend: Backend) 
 
     // Replaying the execution's Idempotency-Key returns the first refund, as Stripe does; an
     // over-refund is refused with Stripe's words.
-    let api = StripeApi::from_config(config, db).unwrap();
+    let api = app::server::wiring::Connectors::build(config, db)
+        .stripe
+        .unwrap();
     let key = first["id"].as_str().unwrap();
     let form = BTreeMap::from([("charge", charge.clone()), ("amount", "500".to_string())]);
     let replay = api.post_idempotent("/refunds", &form, key).await.unwrap();

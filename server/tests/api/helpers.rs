@@ -403,7 +403,7 @@ impl TestApp {
     /// Runs every due job with the real registry, as a worker would; returns the outcomes.
     pub async fn run_due_jobs(&self) -> Vec<(String, app::server::jobs::RunOutcome)> {
         use app::server::jobs;
-        let registry = jobs::registry(&self.state.config, &self.state.db);
+        let registry = app::server::wiring::registry(&self.state.config, &self.state.connectors);
         let policy = jobs::RetryPolicy::default();
         let now = chrono::Utc::now().timestamp_millis() + 1;
         let mut ran = Vec::new();

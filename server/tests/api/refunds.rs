@@ -35,7 +35,7 @@ async fn request(
 
 /// Runs due jobs with a clock `ahead_ms` in the future (past any back-off).
 async fn run_jobs(app: &TestApp, ahead_ms: i64) -> Vec<RunOutcome> {
-    let registry = jobs::registry(&app.state.config, &app.state.db);
+    let registry = app::server::wiring::registry(&app.state.config, &app.state.connectors);
     let now = chrono::Utc::now().timestamp_millis() + ahead_ms;
     let mut out = Vec::new();
     while let Some((_, o)) = jobs::run_one(

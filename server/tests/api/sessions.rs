@@ -74,7 +74,7 @@ async fn sessions_round_trip_expire_and_delete(backend: Backend) {
 /// sessions, and throttle rows with no lock running and no failure for a day. One job waits at
 /// a time however often it is queued.
 async fn the_cleanup_job_removes_expired_sessions_and_stale_throttle_rows(backend: Backend) {
-    use app::server::services::cleanup;
+    use app::server::maintenance::cleanup;
     let Some(app) = spawn_app(backend).await else {
         return;
     };

@@ -206,7 +206,7 @@ async fn the_backfill_job_backs_off_on_a_rate_limit_and_finishes_later(backend: 
     assert_eq!(status, 200, "{body}");
     // Stripe refuses the first page: too many requests.
     fake.state.lock().unwrap().fail_next.push(429);
-    let registry = jobs::registry(&app.state.config, &app.state.db);
+    let registry = app::server::wiring::registry(&app.state.config, &app.state.connectors);
     let policy = RetryPolicy::default();
     let now = chrono::Utc::now().timestamp_millis();
     let first = jobs::run_one(&app.state.db, &registry, "t", &policy, &|| now, 0.5)

@@ -1,7 +1,8 @@
 //! What staff do to the CRM side of a customer: push now (crm.sync), and decide an identity
 //! conflict (link or keep separate). Each is audited with its outcome.
 
-use super::sync::{self, SyncError, SyncResult};
+use super::sync::{self, SyncResult};
+use super::{sync_queue, SyncError};
 use super::{Crm, Properties, ID_PROPERTY};
 use crate::domain::{ConflictView, ContactRef, Outcome, Permission};
 use crate::server::actor::{Actor, ReadError, RequestMeta};
@@ -253,7 +254,7 @@ pub async fn resolve(
     .bind(&customer)
     .execute(&mut *tx)
     .await?;
-    sync::enqueue(&mut tx, &customer, "identity", now).await?;
+    sync_queue::enqueue(&mut tx, &customer, "identity", now).await?;
     let entry = audit::NewEntry::new(actor, meta, action, Outcome::Ok)
         .target("identity_conflict", conflict_id)
         .customer(&customer)

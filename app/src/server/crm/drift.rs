@@ -26,7 +26,7 @@ pub async fn scan(db: &Db, config: &Config, now_ms: i64) -> Result<i64, sqlx::Er
             let Some(facts) = mapping::facts(db, config, customer).await? else {
                 continue;
             };
-            let theirs = super::import::parse(String::new(), props).properties;
+            let theirs = super::contacts::parse(String::new(), props).properties;
             let before = rows.len();
             for field in MAPPED {
                 let ours = facts.properties.get(field).cloned().unwrap_or_default();

@@ -2,7 +2,7 @@
 //! with a proposed survivor and a merge plan. Merging calls the CRM's merge API, is audited,
 //! and is idempotent: a duplicate merged once is never sent again.
 
-use super::{import, Contact, Crm, CrmError};
+use super::{contacts, Contact, Crm, CrmError};
 use crate::domain::{ContactRef, DuplicateGroup, Outcome, Permission};
 use crate::server::actor::{Actor, ReadError, RequestMeta};
 use crate::server::db::Db;
@@ -24,8 +24,8 @@ async fn keys(db: &Db) -> Result<Vec<String>, sqlx::Error> {
 
 async fn members(db: &Db, key: &str) -> Result<Vec<Contact>, sqlx::Error> {
     match key.split_once(':') {
-        Some(("email", v)) => import::contacts_where(db, "email_normalized", v).await,
-        Some(("id", v)) => import::contacts_where(db, "ledgerline_id", v).await,
+        Some(("email", v)) => contacts::contacts_where(db, "email_normalized", v).await,
+        Some(("id", v)) => contacts::contacts_where(db, "ledgerline_id", v).await,
         _ => Ok(Vec::new()),
     }
 }

@@ -3,8 +3,8 @@
 //! ours, and by exactly one CRM contact that no other customer has claimed. Names never match.
 //! Anything else is an identity conflict for a person to resolve.
 
-use super::sync::SyncError;
-use super::{Contact, Crm, ID_PROPERTY};
+use super::{contacts, Contact, Crm, SyncError, ID_PROPERTY};
+use crate::domain::Email;
 use crate::server::db::{Db, Tx};
 use serde_json::{json, Value};
 
@@ -20,10 +20,6 @@ pub enum Link {
         kind: &'static str,
         candidates: Vec<Contact>,
     },
-}
-
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 /// A person decided this customer is not the CRM contact that shares its email.
@@ -43,7 +39,7 @@ pub async fn resolve(
     customer_id: &str,
     email: Option<&str>,
 ) -> Result<Link, SyncError> {
-    let Some(email) = email.map(normalize_email).filter(|e| !e.is_empty()) else {
+    let Some(email) = email.map(Email::normalized).filter(|e| !e.is_empty()) else {
         return Ok(Link::New);
     };
     let others: i64 = sqlx::query_scalar(
@@ -161,7 +157,7 @@ pub async fn link_imported(db: &Db, now_ms: i64) -> Result<Linked, sqlx::Error> 
                 .await?
                 .rows_affected();
                 if done == 1 {
-                    super::sync::enqueue(&mut tx, customer, "backfill", now_ms).await?;
+                    super::sync_queue::enqueue(&mut tx, customer, "backfill", now_ms).await?;
                     out.linked += 1;
                 }
             }
@@ -178,7 +174,7 @@ pub async fn link_imported(db: &Db, now_ms: i64) -> Result<Linked, sqlx::Error> 
     .fetch_all(db.pool())
     .await?;
     for (customer, email) in left {
-        let candidates = super::import::contacts_where(db, "email_normalized", &email).await?;
+        let candidates = contacts::contacts_where(db, "email_normalized", &email).await?;
         let kind = match candidates.as_slice() {
             [one] if one.ledgerline_id().is_some() => "email_taken",
             _ => "email_ambiguous",

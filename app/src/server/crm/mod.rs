@@ -3,6 +3,7 @@
 //! contact keyed by our internal id, following the identity rules in `identity`.
 
 pub mod actions;
+pub mod contacts;
 pub mod drift;
 pub mod duplicates;
 pub mod hubspot;
@@ -11,10 +12,10 @@ pub mod import;
 pub mod mapping;
 pub mod panel;
 pub mod sync;
+pub mod sync_queue;
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The contact property holding our internal customer id. In HubSpot it is a custom property
@@ -73,6 +74,17 @@ impl From<CrmError> for crate::server::jobs::JobError {
     }
 }
 
+/// Why a push or an identity decision could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("no such customer")]
+    NotFound,
+    #[error(transparent)]
+    Crm(#[from] CrmError),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
 /// One page of contacts for the backfill: (contacts, cursor of the next page).
 pub type ContactPage = (Vec<Contact>, Option<String>);
 
@@ -100,28 +112,4 @@ pub fn enabled(config: &crate::server::Config) -> bool {
             config.crm_provider,
             crate::server::config::CrmProvider::None
         ) && config.hubspot_token.is_some()
-}
-
-/// The configured CRM, the simulated one in demo mode (kept in `db`), or None
-/// (CRM_PROVIDER=none).
-pub fn from_config(
-    config: &crate::server::Config,
-    db: &crate::server::db::Db,
-) -> Option<Arc<dyn Crm>> {
-    if config.demo_mode {
-        return Some(Arc::new(crate::server::demo::SimCrm::new(db.clone())));
-    }
-    match config.crm_provider {
-        crate::server::config::CrmProvider::None => None,
-        crate::server::config::CrmProvider::Hubspot => {
-            let token = config.hubspot_token.clone()?;
-            match hubspot::HubSpot::new(token, &config.hubspot_api_base, config.hubspot_timeout) {
-                Ok(h) => Some(Arc::new(h)),
-                Err(e) => {
-                    tracing::error!(error = %e, "HubSpot client not available");
-                    None
-                }
-            }
-        }
-    }
 }

@@ -5,57 +5,15 @@
 
 use super::identity::{self, Link};
 use super::mapping;
-use super::{Crm, CrmError, Properties, ID_PROPERTY};
+use super::{Crm, CrmError, Properties, SyncError, ID_PROPERTY};
+use crate::domain::Email;
 use crate::server::db::{Db, Tx};
-use crate::server::jobs::{self, JobError, JobHandler, NewJob};
+use crate::server::jobs::{JobError, JobHandler};
 use crate::server::services::timeline;
 use crate::server::Config;
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-pub const CRM_SYNC_JOB: &str = "crm.sync";
-
-/// Asks for a sync of `customer_id` inside the caller's transaction. While one waits, this is a
-/// no-op (it will read the newest facts when it runs); while one is running (it may have read
-/// the facts already), one more is queued behind it.
-pub async fn enqueue(
-    tx: &mut Tx,
-    customer_id: &str,
-    cause: &str,
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    for key in [
-        format!("{CRM_SYNC_JOB}:{customer_id}"),
-        format!("{CRM_SYNC_JOB}:{customer_id}:next"),
-    ] {
-        let pending: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM jobs WHERE dedupe_key = $1 AND status IN ('queued', 'running', 'failed_retrying')",
-        )
-        .bind(&key)
-        .fetch_optional(&mut **tx)
-        .await?;
-        match pending.as_deref() {
-            None => {
-                let mut job = NewJob::new(
-                    CRM_SYNC_JOB,
-                    json!({ "customer_id": customer_id, "cause": cause }),
-                    now_ms,
-                );
-                job.dedupe_key = Some(key);
-                job.customer_id = Some(customer_id.to_string());
-                // Idempotent and cheap to repeat: keep trying through a long CRM outage
-                // (back-off is capped at an hour, so 25 attempts span about a day).
-                job.max_attempts = 25;
-                jobs::enqueue(tx, job, now_ms).await?;
-                return Ok(());
-            }
-            Some("running") => continue,
-            Some(_) => return Ok(()),
-        }
-    }
-    Ok(())
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncResult {
@@ -79,16 +37,6 @@ impl SyncResult {
             SyncResult::Conflict(_) => "conflict",
         }
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error("no such customer")]
-    NotFound,
-    #[error(transparent)]
-    Crm(#[from] CrmError),
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
 }
 
 /// property → {before, after} for what differs.
@@ -227,7 +175,7 @@ pub async fn push(
         match identity::resolve(db, crm, customer_id, facts.email.as_deref()).await? {
             Link::Conflict { kind, candidates } => {
                 let mut tx = db.begin().await?;
-                let email = facts.email.as_deref().map(identity::normalize_email);
+                let email = facts.email.as_deref().map(Email::normalized);
                 let opened = identity::open_conflict(
                     &mut tx,
                     customer_id,
@@ -297,7 +245,7 @@ pub async fn push(
     .bind(customer_id)
     .execute(&mut *tx)
     .await?;
-    super::import::remember(&mut tx, &contact.id, &facts.properties, now).await?;
+    super::contacts::remember(&mut tx, &contact.id, &facts.properties, now).await?;
     sqlx::query("DELETE FROM crm_drift WHERE customer_id = $1")
         .bind(customer_id)
         .execute(&mut *tx)

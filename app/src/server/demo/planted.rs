@@ -10,6 +10,7 @@ use super::{sim_crm, sim_stripe};
 use crate::server::actor::{Actor, RequestMeta};
 use crate::server::crm::import;
 use crate::server::db::Db;
+use crate::server::stripe::api::Simulated;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;

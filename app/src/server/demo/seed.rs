@@ -9,7 +9,7 @@ use super::{planted, sim_stripe};
 use crate::domain::Role;
 use crate::server::actor::{Actor, RequestMeta};
 use crate::server::db::Db;
-use crate::server::jobs::{self, NewJob, RetryPolicy};
+use crate::server::jobs::{self, NewJob, Registry, RetryPolicy};
 use crate::server::services::api_keys;
 use crate::server::stripe::{self, EventEnvelope};
 use crate::server::tickets::{self, TicketRequest};
@@ -401,22 +401,24 @@ fn event_object(raw: &str) -> Option<serde_json::Value> {
 }
 
 /// Runs every due job with the real handlers, as a worker would.
-async fn drain(db: &Db, config: &Config) -> Result<usize, sqlx::Error> {
-    let registry = jobs::registry(config, db);
+async fn drain(db: &Db, registry: &Registry) -> Result<usize, sqlx::Error> {
     let policy = RetryPolicy::default();
     let clock = || chrono::Utc::now().timestamp_millis();
     let mut dead = 0;
     while let Some((_, outcome)) =
-        jobs::run_one(db, &registry, "seed-demo", &policy, &clock, 0.5).await?
+        jobs::run_one(db, registry, "seed-demo", &policy, &clock, 0.5).await?
     {
         dead += usize::from(outcome == jobs::RunOutcome::Dead);
     }
     Ok(dead)
 }
 
+/// `registry`: the process's job handlers (from the wiring), which run the queued work the
+/// way a worker would.
 pub async fn seed(
     db: &Db,
     config: &Config,
+    registry: &Registry,
     customers: usize,
     seed: u64,
     on_progress: &(dyn Fn(&str) + Sync),
@@ -477,7 +479,7 @@ pub async fn seed(
         }
         stripe::receive(db, &event, raw, None, now_ms).await?;
         if n % 500 == 499 {
-            drain(db, config).await?;
+            drain(db, registry).await?;
             on_progress(&format!(
                 "{} of {} events applied",
                 n + 1,
@@ -485,10 +487,10 @@ pub async fn seed(
             ));
         }
     }
-    drain(db, config).await?;
+    drain(db, registry).await?;
     if config.demo_mode {
         report.planted = planted::after_sync(db, seed, now_ms).await?;
-        report.dead_jobs += drain(db, config).await?;
+        report.dead_jobs += drain(db, registry).await?;
         planted::import_crm(db, now_ms).await?;
     }
 
@@ -620,7 +622,7 @@ pub async fn seed(
         }
         tx.commit().await?;
     }
-    report.dead_jobs += drain(db, config).await?;
+    report.dead_jobs += drain(db, registry).await?;
     Ok(report)
 }
 

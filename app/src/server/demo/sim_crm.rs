@@ -2,7 +2,7 @@
 //! contact ids, an upsert keyed by the unique `ledgerline_id` property, case-insensitive email
 //! search, cursor pages in id order, and merges after which only the primary is found.
 
-use crate::server::crm::identity::normalize_email;
+use crate::domain::Email;
 use crate::server::crm::{Contact, ContactPage, Crm, CrmError, Properties, ID_PROPERTY};
 use crate::server::db::Db;
 use async_trait::async_trait;
@@ -51,7 +51,7 @@ async fn store(
         "UPDATE demo_crm_contacts SET properties = $1, email = $2, ledgerline_id = $3, updated_at = $4 WHERE id = $5",
     )
     .bind(serde_json::to_string(properties).unwrap_or_default())
-    .bind(properties.get("email").map(|e| normalize_email(e)).filter(|e| !e.is_empty()))
+    .bind(properties.get("email").map(|e| Email::normalized(e)).filter(|e| !e.is_empty()))
     .bind(properties.get(ID_PROPERTY).filter(|v| !v.is_empty()))
     .bind(now)
     .bind(id)
@@ -136,7 +136,7 @@ impl SimCrm {
 impl Crm for SimCrm {
     async fn search(&self, name: &str, value: &str) -> Result<Vec<Contact>, CrmError> {
         let (column, value) = match name {
-            "email" => ("email", normalize_email(value)),
+            "email" => ("email", Email::normalized(value)),
             ID_PROPERTY => ("ledgerline_id", value.to_string()),
             other => {
                 return Err(CrmError::Permanent(format!(

@@ -5,7 +5,7 @@
 //! the same ingest path as signed ones.
 
 use crate::server::db::Db;
-use crate::server::stripe::api::{resource_path, ApiError};
+use crate::server::stripe::api::{resource_path, ApiError, Simulated};
 use crate::server::stripe::{self, EventEnvelope};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -78,8 +78,11 @@ impl SimStripe {
     pub fn new(db: Db) -> Self {
         SimStripe { db }
     }
+}
 
-    pub async fn retrieve(&self, object_type: &str, id: &str) -> Result<Value, ApiError> {
+#[async_trait::async_trait]
+impl Simulated for SimStripe {
+    async fn retrieve(&self, object_type: &str, id: &str) -> Result<Value, ApiError> {
         let mut conn = self.db.pool().acquire().await.map_err(db_err)?;
         get(&mut conn, object_type, id)
             .await
@@ -87,7 +90,7 @@ impl SimStripe {
             .ok_or(ApiError::NotFound)
     }
 
-    pub async fn list_page(
+    async fn list_page(
         &self,
         object_type: &str,
         starting_after: Option<&str>,
@@ -133,7 +136,7 @@ impl SimStripe {
     }
 
     /// POST with an Idempotency-Key. Only what Ledgerline sends is simulated: refunds.
-    pub async fn post_idempotent(
+    async fn post_idempotent(
         &self,
         path: &str,
         form: &BTreeMap<&str, String>,
@@ -202,7 +205,9 @@ impl SimStripe {
         self.send_webhook("refund.created", &refund, now).await;
         Ok(refund)
     }
+}
 
+impl SimStripe {
     /// A change made at Stripe (its dashboard, the customer portal): stored, then announced
     /// by webhook as Stripe would.
     pub async fn change(&self, object: &Value, kind: &str, at: i64) -> Result<(), sqlx::Error> {

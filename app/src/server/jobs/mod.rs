@@ -16,42 +16,6 @@ pub use queue::{
 pub use registry::{JobError, JobHandler, Registry};
 pub use worker::{liveness, spawn_workers, WorkerConfig};
 
-/// Handlers by kind. Each later feature (webhook processing, CRM sync, enrichment, refunds)
-/// registers its kinds here, so this is the one list of what the queue can run.
-/// `db` is where demo mode's simulated connectors keep their state.
-pub fn registry(config: &crate::server::Config, db: &crate::server::db::Db) -> Registry {
-    use crate::server::stripe;
-    let registry = Registry::new()
-        .register(stripe::PROCESS_EVENT, stripe::ProcessEvent::new(config, db))
-        .register(
-            stripe::backfill::BACKFILL_JOB,
-            stripe::backfill::BackfillJob::new(config, db),
-        )
-        .register(
-            stripe::refunds::REFUND_JOB,
-            stripe::refunds::RefundJob::new(config, db),
-        )
-        .register(
-            crate::server::services::cleanup::CLEANUP_JOB,
-            crate::server::services::cleanup::Cleanup,
-        );
-    let registry = match crate::server::tickets::helpdesk::from_config(config) {
-        Some(h) => registry.register(
-            crate::server::tickets::intake::HELPDESK_COPY_JOB,
-            crate::server::tickets::helpdesk::HelpdeskCopy::new(h),
-        ),
-        None => registry,
-    };
-    // Without a CRM no sync is ever enqueued; a stray one dies as "no handler" and says so.
-    use crate::server::crm::{import, sync};
-    match crate::server::crm::from_config(config, db) {
-        Some(crm) => registry
-            .register(sync::CRM_SYNC_JOB, sync::CrmSync::new(crm.clone(), config))
-            .register(import::CRM_IMPORT_JOB, import::CrmImport::new(crm, config)),
-        None => registry,
-    }
-}
-
 /// Job statuses as stored (the names come from the one enum the UI shares).
 pub mod status {
     use crate::domain::JobStatus;

@@ -4,13 +4,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
-pub mod cleanup;
-pub mod compare;
-pub mod customers;
-pub mod doctor;
-pub mod health;
 pub mod meta;
-pub mod overview;
 pub mod refusals;
 pub mod staff;
 pub mod timeline;

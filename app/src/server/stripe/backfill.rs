@@ -3,7 +3,7 @@
 //! same versioned upserts as webhooks, so a second run changes nothing).
 
 use super::api::{ApiError, StripeApi};
-use super::mirror::{self, objects::to_row_fetched};
+use super::mirror::{self, apply_fetched};
 use crate::domain::Permission;
 use crate::server::actor::{Actor, ReadError};
 use crate::server::db::Db;
@@ -55,40 +55,6 @@ async fn position(
             .fetch_one(db.pool())
             .await?;
     Ok((cursor, done != 0, objects))
-}
-
-/// Applies objects fetched from Stripe just now (so they count as the newest state) to the
-/// mirror, linking customers, re-deriving their account state and, with a CRM configured,
-/// queueing a sync for each customer whose mirror changed.
-pub async fn apply_fetched(
-    tx: &mut crate::server::db::Tx,
-    objects: &[serde_json::Value],
-    options: &mirror::Options,
-    now_ms: i64,
-) -> Result<(), sqlx::Error> {
-    // Many objects of a page may belong to one customer: derive each state once, at the end.
-    let mut touched = std::collections::BTreeSet::new();
-    let mut changed = std::collections::BTreeSet::new();
-    for object in objects {
-        let row = to_row_fetched(object, now_ms / 1000, &options.user_id_key);
-        let stripe_customer = mirror::fields::customer_of(object);
-        let (written, customer) =
-            mirror::store(tx, row.as_ref(), stripe_customer.as_deref(), now_ms).await?;
-        if written {
-            changed.extend(customer.clone());
-        }
-        touched.extend(customer);
-    }
-    for c in touched {
-        let entry = format!("tl_state_fetch_{c}_{now_ms}");
-        mirror::refresh_state(tx, &c, now_ms, &entry, now_ms).await?;
-    }
-    if options.crm_sync {
-        for c in changed {
-            crate::server::crm::sync::enqueue(tx, &c, "billing", now_ms).await?;
-        }
-    }
-    Ok(())
 }
 
 /// Applies one page and moves the cursor, together.
@@ -294,11 +260,8 @@ pub struct BackfillJob {
 }
 
 impl BackfillJob {
-    pub fn new(config: &crate::server::Config, db: &Db) -> Self {
-        BackfillJob {
-            api: StripeApi::from_config(config, db),
-            options: mirror::Options::from_config(config),
-        }
+    pub fn new(api: Option<StripeApi>, options: mirror::Options) -> Self {
+        BackfillJob { api, options }
     }
 }
 

@@ -10,7 +10,6 @@ use super::api::{resource_path, ApiError, StripeApi};
 use super::{mirror, EventEnvelope};
 use crate::server::db::Db;
 use crate::server::jobs::{JobError, JobHandler};
-use crate::server::Config;
 use async_trait::async_trait;
 
 pub struct ProcessEvent {
@@ -19,11 +18,9 @@ pub struct ProcessEvent {
 }
 
 impl ProcessEvent {
-    pub fn new(config: &Config, db: &Db) -> Self {
-        ProcessEvent {
-            api: StripeApi::from_config(config, db),
-            options: mirror::Options::from_config(config),
-        }
+    /// `api`: the client built once by the wiring, or None to apply snapshots as they came.
+    pub fn new(api: Option<StripeApi>, options: mirror::Options) -> Self {
+        ProcessEvent { api, options }
     }
 
     fn event_id(payload: &serde_json::Value) -> Option<&str> {
@@ -87,7 +84,7 @@ impl JobHandler for ProcessEvent {
         if let (true, true, Some(customer)) =
             (self.options.crm_sync, applied.written, &applied.customer_id)
         {
-            crate::server::crm::sync::enqueue(&mut tx, customer, "billing", now)
+            crate::server::crm::sync_queue::enqueue(&mut tx, customer, "billing", now)
                 .await
                 .map_err(transient)?;
         }

@@ -4,7 +4,7 @@
 //! Idempotency-Key. Requested, approved, rejected, executed and failed are each audited.
 
 use super::api::{ApiError, StripeApi};
-use super::backfill::apply_fetched;
+use super::mirror::apply_fetched;
 use crate::domain::{
     Money, Outcome, Permission, RefundRequestView, RefundStatus, Role, REFUND_REASONS,
 };
@@ -368,11 +368,8 @@ pub struct RefundJob {
 }
 
 impl RefundJob {
-    pub fn new(config: &crate::server::Config, db: &Db) -> Self {
-        RefundJob {
-            api: StripeApi::from_config(config, db),
-            options: super::mirror::Options::from_config(config),
-        }
+    pub fn new(api: Option<StripeApi>, options: super::mirror::Options) -> Self {
+        RefundJob { api, options }
     }
 }
 

@@ -2,7 +2,7 @@
 //! them, apply it, and audit a before/after diff of what changed in the mirror.
 
 use super::api::{ApiError, StripeApi};
-use super::backfill::apply_fetched;
+use super::mirror::apply_fetched;
 use crate::domain::{Outcome, Permission};
 use crate::server::actor::{Actor, RequestMeta};
 use crate::server::db::Db;

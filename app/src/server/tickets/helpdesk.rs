@@ -154,17 +154,6 @@ impl Helpdesk for Zendesk {
     }
 }
 
-pub fn from_config(config: &crate::server::Config) -> Option<Arc<dyn Helpdesk>> {
-    let z = config.zendesk.clone()?;
-    match Zendesk::new(z) {
-        Ok(z) => Some(Arc::new(z)),
-        Err(e) => {
-            tracing::error!(error = %e, "could not build the Zendesk client");
-            None
-        }
-    }
-}
-
 pub struct HelpdeskCopy {
     helpdesk: Arc<dyn Helpdesk>,
 }

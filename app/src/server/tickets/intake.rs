@@ -189,7 +189,7 @@ pub async fn create(
         )
         .await?;
         if who.created && crate::server::crm::enabled(config) {
-            crate::server::crm::sync::enqueue(&mut tx, customer, "signup", now_ms).await?;
+            crate::server::crm::sync_queue::enqueue(&mut tx, customer, "signup", now_ms).await?;
         }
     }
     if config.zendesk.is_some() {

@@ -1,10 +1,11 @@
+use super::accounts as staff;
 use super::password::{self, Lane};
 use super::{devices, throttle};
 use crate::domain::{Email, Outcome};
 use crate::server::actor::RequestMeta;
 use crate::server::db::Db;
+use crate::server::services::audit;
 use crate::server::services::refusals::{Refusals, Source};
-use crate::server::services::{audit, staff};
 use std::net::{IpAddr, Ipv4Addr};
 
 #[derive(Debug, thiserror::Error)]

@@ -89,9 +89,7 @@ pub async fn fill_contact(
     contact: &Contact<'_>,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
-    let normalized = contact
-        .email
-        .map(crate::server::crm::identity::normalize_email);
+    let normalized = contact.email.map(crate::domain::Email::normalized);
     let live: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM stripe_customers WHERE customer_id = $1 AND deleted = 0",
     )

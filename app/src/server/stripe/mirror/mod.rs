@@ -4,11 +4,13 @@
 mod apply;
 pub mod customers;
 mod events;
+mod fetched;
 pub mod fields;
 pub mod objects;
 
 pub use apply::upsert;
 pub use events::{apply as apply_event, refresh_state, store, Applied};
+pub use fetched::apply_fetched;
 
 /// What applying objects to the mirror needs from configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]

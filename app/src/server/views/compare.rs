@@ -8,7 +8,8 @@ use crate::domain::{FieldComparison, Permission, SystemsComparison};
 use crate::server::actor::{Actor, ReadError};
 use crate::server::crm::{mapping, Crm, Properties};
 use crate::server::db::Db;
-use crate::server::stripe::{api::StripeApi, backfill::apply_fetched, mirror, resync};
+use crate::server::stripe::mirror::{self, apply_fetched};
+use crate::server::stripe::{api::StripeApi, resync};
 use crate::server::Config;
 use std::sync::Arc;
 
@@ -42,10 +43,11 @@ enum Side {
 async fn stripe_side(
     db: &Db,
     config: &Config,
+    api: Option<&StripeApi>,
     customer_id: &str,
     now_ms: i64,
 ) -> Result<Side, sqlx::Error> {
-    let Some(api) = StripeApi::from_config(config, db) else {
+    let Some(api) = api else {
         return Ok(Side::Unread(
             "Stripe is not configured (STRIPE_API_KEY).".into(),
         ));
@@ -58,7 +60,7 @@ async fn stripe_side(
     if ids.is_empty() {
         return Ok(Side::Unread("No Stripe customer is linked.".into()));
     }
-    let batches = match resync::fetch_all(&api, &ids).await {
+    let batches = match resync::fetch_all(api, &ids).await {
         Ok(b) => b,
         Err(e) => return Ok(Side::Unread(format!("Stripe could not be read: {e}"))),
     };
@@ -129,6 +131,7 @@ pub async fn compare(
     db: &Db,
     actor: &Actor,
     config: &Config,
+    stripe: Option<&StripeApi>,
     crm: Option<&Arc<dyn Crm>>,
     customer_id: &str,
     now_ms: i64,
@@ -137,7 +140,7 @@ pub async fn compare(
     let Some(ours) = mapping::facts(db, config, customer_id).await? else {
         return Ok(None);
     };
-    let stripe = stripe_side(db, config, customer_id, now_ms).await?;
+    let stripe = stripe_side(db, config, stripe, customer_id, now_ms).await?;
     let crm = crm_side(db, crm, customer_id).await?;
     let fields = FIELDS
         .iter()

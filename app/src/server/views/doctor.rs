@@ -1,10 +1,10 @@
 //! `ledgerline doctor`: every configuration and connectivity check in one report, so an
 //! operator sees all problems at once. Secrets appear only as hints (`sk_test_…abcd`).
 
+use super::health;
 use crate::domain::{AppEnv, Check};
 use crate::server::config::{Config, ConfigErrors, CrmProvider, DatabaseUrl, StripeMode};
 use crate::server::db::Db;
-use crate::server::services::health;
 
 /// Runs every check. `lookup` reads a variable (the environment in production, a map in tests).
 pub async fn run(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<Check> {

@@ -1,3 +1,4 @@
+use super::Connectors;
 use crate::server::{config::Config, db::Db};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -15,8 +16,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     pub db: Db,
     pub leptos_options: LeptosOptions,
-    /// The configured CRM (one HTTP client for every request), or None.
-    pub crm: Option<Arc<dyn crate::server::crm::Crm>>,
+    /// Stripe, the CRM and the help desk: one client each for every request and job.
+    pub connectors: Connectors,
     /// Group commit for webhook deliveries.
     pub ingest: crate::server::stripe::IngestQueue,
     /// Per-key rate limit of the intake API.
