@@ -61,6 +61,9 @@ export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 step "format"
 cargo fmt --all -- --check || fail "cargo fmt: run 'cargo fmt --all'"
 
+step "layers (ARCHITECTURE.md): no upward import, no import cycle"
+python3 scripts/layers.py || fail "scripts/layers.py: an import breaks the layers ARCHITECTURE.md names"
+
 step "lint: server (ssr) and tests"
 cargo clippy --workspace --all-targets -- -D warnings
 step "lint: browser bundle (hydrate, wasm32)"

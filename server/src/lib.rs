@@ -2,6 +2,7 @@
 //! `app::server::services`; this crate wires them to the outside world.
 
 pub mod cli;
+pub mod extract;
 pub mod middleware;
 pub mod routes;
 pub mod serve;

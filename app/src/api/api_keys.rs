@@ -3,25 +3,12 @@
 use crate::domain::{ApiKeyView, NewApiKey};
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-fn key_error(e: crate::server::services::api_keys::KeyError) -> ServerFnError {
-    use crate::api::ctx::{bad_input, internal, refuse};
-    use crate::server::services::api_keys::KeyError;
-    match e {
-        KeyError::Db(e) => internal("api keys", e),
-        KeyError::Denied(d) => crate::api::ctx::refused(d),
-        e @ (KeyError::BadName | KeyError::BadScopes) => bad_input(e.to_string()),
-        e @ KeyError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
-        e @ KeyError::AlreadyRevoked => refuse(http::StatusCode::CONFLICT, e.to_string()),
-    }
-}
-
 #[server(prefix = "/api/fn", endpoint = "api_key_list")]
 pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::ApikeysManage).await?;
     crate::server::services::api_keys::list(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("api keys", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Creates a key; the answer holds the key itself, this once.
@@ -31,7 +18,7 @@ pub async fn create_api_key(name: String, scope: String) -> Result<NewApiKey, Se
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::services::api_keys::create(&c.state.db, &c.actor, &c.meta, &name, &[scope], now)
         .await
-        .map_err(key_error)
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "api_key_revoke")]
@@ -40,5 +27,5 @@ pub async fn revoke_api_key(id: String) -> Result<ApiKeyView, ServerFnError> {
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::services::api_keys::revoke(&c.state.db, &c.actor, &c.meta, &id, now)
         .await
-        .map_err(key_error)
+        .map_err(crate::api::ctx::fail)
 }

@@ -30,9 +30,7 @@ pub async fn get_audit_page(
             .and_then(crate::domain::time_fmt::parse_day_ms)
             .map(|d| d + 86_400_000),
     };
-    match audit::list(&c.state.db, &c.actor, &filter, before, 50).await {
-        Ok(page) => Ok(page),
-        Err(audit::ListError::Denied(d)) => Err(crate::api::ctx::refused(d)),
-        Err(e) => Err(crate::api::ctx::internal("audit page", e)),
-    }
+    audit::list(&c.state.db, &c.actor, &filter, before, 50)
+        .await
+        .map_err(crate::api::ctx::fail)
 }

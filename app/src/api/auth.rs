@@ -26,15 +26,7 @@ pub async fn login(
     let signed_in =
         match login::attempt(db, refusals, &c.meta, &email, &password, device, now).await {
             Ok(signed_in) => signed_in,
-            Err(login::LoginError::Db(e)) => return Err(crate::api::ctx::internal("login", e)),
-            Err(e) => {
-                let retry = e.retry_after_secs();
-                return Err(crate::api::ctx::refuse_for(
-                    e.status(),
-                    e.to_string(),
-                    retry,
-                ));
-            }
+            Err(e) => return Err(crate::api::ctx::fail(e)),
         };
     crate::api::ctx::set_device_cookie(&c.state, &signed_in.device_token);
     // The session id rotates here, so an id planted before sign-in is worthless after it.

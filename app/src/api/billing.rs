@@ -6,40 +6,27 @@ use leptos::prelude::*;
 /// Re-syncs the customer from Stripe; returns the changes as "table:id" → {before, after}.
 #[server(prefix = "/api/fn", endpoint = "billing_resync")]
 pub async fn resync_customer(customer_id: String) -> Result<String, ServerFnError> {
-    use crate::api::ctx::{internal, refuse};
     use crate::server::stripe::resync;
     let c = crate::api::ctx::require(crate::domain::Permission::BillingSync).await?;
     let api = c.state.connectors.stripe.as_ref();
     let options = crate::server::stripe::mirror::Options::from_config(&c.state.config);
     let (db, actor, meta) = (&c.state.db, &c.actor, &c.meta);
-    match resync::customer(db, api, &options, actor, meta, &customer_id).await {
-        Ok(changes) => Ok(changes.to_string()),
-        Err(resync::ResyncError::Db(e)) => Err(internal("re-sync", e)),
-        Err(resync::ResyncError::Denied(d)) => Err(crate::api::ctx::refused(d)),
-        Err(e @ resync::ResyncError::NotFound) => {
-            Err(refuse(http::StatusCode::NOT_FOUND, e.to_string()))
-        }
-        Err(e @ resync::ResyncError::Api(_)) => {
-            Err(refuse(http::StatusCode::BAD_GATEWAY, e.to_string()))
-        }
-        Err(e) => Err(refuse(http::StatusCode::CONFLICT, e.to_string())),
-    }
+    resync::customer(db, api, &options, actor, meta, &customer_id)
+        .await
+        .map(|changes| changes.to_string())
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Queues a full Stripe backfill (admin: settings.manage). Returns the job id.
 #[server(prefix = "/api/fn", endpoint = "billing_backfill_start")]
 pub async fn start_backfill() -> Result<String, ServerFnError> {
-    use crate::api::ctx::{internal, refuse};
-    use crate::server::stripe::backfill::{self, StartError};
+    use crate::server::stripe::backfill;
     let c = crate::api::ctx::require(crate::domain::Permission::SettingsManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
     let configured = c.state.config.stripe_available();
-    match backfill::start(&c.state.db, configured, &c.actor, &c.meta, now).await {
-        Ok(job) => Ok(job),
-        Err(StartError::Db(e)) => Err(internal("backfill start", e)),
-        Err(StartError::Denied(d)) => Err(crate::api::ctx::refused(d)),
-        Err(e) => Err(refuse(http::StatusCode::CONFLICT, e.to_string())),
-    }
+    backfill::start(&c.state.db, configured, &c.actor, &c.meta, now)
+        .await
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Where the backfill stands, per resource, and whether the viewer may start one.
@@ -47,7 +34,7 @@ pub async fn start_backfill() -> Result<String, ServerFnError> {
 pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, ServerFnError> {
     use crate::domain::Permission;
     let c = crate::api::ctx::require(Permission::CustomerRead).await?;
-    let err = |e| crate::api::ctx::read_failed("backfill status", e);
+    let err = crate::api::ctx::fail;
     let progress = crate::server::stripe::backfill::status(&c.state.db, &c.actor)
         .await
         .map_err(err)?;
@@ -60,23 +47,6 @@ pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, Server
         running,
         can_start,
     })
-}
-
-#[cfg(feature = "ssr")]
-fn refund_error(e: crate::server::stripe::refunds::RefundError) -> ServerFnError {
-    use crate::api::ctx::{internal, refuse};
-    use crate::server::stripe::refunds::RefundError;
-    use http::StatusCode;
-    match e {
-        RefundError::Db(e) => internal("refund", e),
-        RefundError::Denied(d) => crate::api::ctx::refused(d),
-        RefundError::Invalid(m) => refuse(StatusCode::UNPROCESSABLE_ENTITY, m),
-        e @ (RefundError::NoSuchCharge | RefundError::NotFound) => {
-            refuse(StatusCode::NOT_FOUND, e.to_string())
-        }
-        e @ RefundError::OwnRequest => refuse(StatusCode::FORBIDDEN, e.to_string()),
-        e => refuse(StatusCode::CONFLICT, e.to_string()),
-    }
 }
 
 /// Asks for a refund (billing.refund). `amount` is as typed, in major units of the charge's
@@ -108,7 +78,7 @@ pub async fn request_refund(
         now,
     )
     .await
-    .map_err(refund_error)
+    .map_err(crate::api::ctx::fail)
 }
 
 /// Approves or rejects a refund waiting for a second person (billing.refund.approve).
@@ -121,7 +91,7 @@ pub async fn decide_refund(
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::stripe::refunds::decide(&c.state.db, &c.actor, &c.meta, &id, approve, now)
         .await
-        .map_err(refund_error)
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Refund requests, newest first; `status=pending_approval` is the approvals queue.
@@ -146,5 +116,5 @@ pub async fn list_refunds(
         customer_id.as_deref().filter(|s| !s.is_empty()),
     )
     .await
-    .map_err(|e| crate::api::ctx::read_failed("refund list", e))
+    .map_err(crate::api::ctx::fail)
 }

@@ -4,23 +4,6 @@
 use crate::domain::{ConflictView, CrmImportView, DriftRow, DuplicateGroup};
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-fn action_error(e: crate::server::crm::actions::ActionError) -> ServerFnError {
-    use crate::api::ctx::{internal, refuse};
-    use crate::server::crm::actions::ActionError;
-    use http::StatusCode;
-    match e {
-        ActionError::Db(e) => internal("crm action", e),
-        ActionError::Denied(d) => crate::api::ctx::refused(d),
-        e @ (ActionError::NotFound | ActionError::NoConflict) => {
-            refuse(StatusCode::NOT_FOUND, e.to_string())
-        }
-        e @ ActionError::NotACandidate => refuse(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
-        e @ ActionError::Crm(_) => refuse(StatusCode::BAD_GATEWAY, e.to_string()),
-        e => refuse(StatusCode::CONFLICT, e.to_string()),
-    }
-}
-
 /// Pushes one customer to the CRM now (crm.sync); `cause` is "manual" or "drift" (the drift
 /// report's fix). Returns what happened, in words.
 #[server(prefix = "/api/fn", endpoint = "crm_push")]
@@ -42,7 +25,7 @@ pub async fn push_to_crm(customer_id: String, cause: String) -> Result<String, S
         cause,
     )
     .await
-    .map_err(action_error)
+    .map_err(crate::api::ctx::fail)
 }
 
 /// Where the CRM import stands and what the viewer may do on the CRM page.
@@ -52,7 +35,7 @@ pub async fn get_crm_status() -> Result<CrmImportView, ServerFnError> {
     let c = crate::api::ctx::require(Permission::CustomerRead).await?;
     let mut v = crate::server::crm::import::status(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("crm status", e))?;
+        .map_err(crate::api::ctx::fail)?;
     let can = |p: Permission| c.can(p);
     v.enabled = c.state.connectors.crm.is_some();
     v.can_start = v.enabled && can(Permission::SettingsManage);
@@ -64,24 +47,13 @@ pub async fn get_crm_status() -> Result<CrmImportView, ServerFnError> {
 /// Queues the CRM import (settings.manage). Returns the job id.
 #[server(prefix = "/api/fn", endpoint = "crm_import_start")]
 pub async fn start_crm_import() -> Result<String, ServerFnError> {
-    use crate::api::ctx::{internal, refuse};
-    use crate::server::crm::import::{self, StartError};
+    use crate::server::crm::import;
     let c = crate::api::ctx::require(crate::domain::Permission::SettingsManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    match import::start(
-        &c.state.db,
-        c.state.connectors.crm.is_some(),
-        &c.actor,
-        &c.meta,
-        now,
-    )
-    .await
-    {
-        Ok(job) => Ok(job),
-        Err(StartError::Db(e)) => Err(internal("crm import start", e)),
-        Err(StartError::Denied(d)) => Err(crate::api::ctx::refused(d)),
-        Err(e) => Err(refuse(http::StatusCode::CONFLICT, e.to_string())),
-    }
+    let configured = c.state.connectors.crm.is_some();
+    import::start(&c.state.db, configured, &c.actor, &c.meta, now)
+        .await
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "crm_duplicates")]
@@ -89,25 +61,18 @@ pub async fn get_duplicates() -> Result<Vec<DuplicateGroup>, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     crate::server::crm::duplicates::groups(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("crm duplicates", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Executes one group's merge plan (crm.merge). Returns the contact ids merged now.
 #[server(prefix = "/api/fn", endpoint = "crm_merge")]
 pub async fn merge_duplicates(key: String) -> Result<Vec<String>, ServerFnError> {
-    use crate::api::ctx::{internal, refuse};
-    use crate::server::crm::duplicates::{self, MergeError};
-    use http::StatusCode;
+    use crate::server::crm::duplicates;
     let c = crate::api::ctx::require(crate::domain::Permission::CrmMerge).await?;
     let s = &c.state;
-    match duplicates::merge(&s.db, s.connectors.crm.as_deref(), &c.actor, &c.meta, &key).await {
-        Ok(merged) => Ok(merged),
-        Err(MergeError::Db(e)) => Err(internal("crm merge", e)),
-        Err(MergeError::Denied(d)) => Err(crate::api::ctx::refused(d)),
-        Err(e @ MergeError::NotFound) => Err(refuse(StatusCode::NOT_FOUND, e.to_string())),
-        Err(e @ MergeError::Crm(_)) => Err(refuse(StatusCode::BAD_GATEWAY, e.to_string())),
-        Err(e) => Err(refuse(StatusCode::CONFLICT, e.to_string())),
-    }
+    duplicates::merge(&s.db, s.connectors.crm.as_deref(), &c.actor, &c.meta, &key)
+        .await
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "crm_drift")]
@@ -115,7 +80,7 @@ pub async fn get_drift() -> Result<Vec<DriftRow>, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     crate::server::crm::drift::report(&c.state.db, &c.actor, None)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("crm drift", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "crm_conflicts")]
@@ -123,7 +88,7 @@ pub async fn get_conflicts() -> Result<Vec<ConflictView>, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     crate::server::crm::actions::conflicts(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("crm conflicts", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Decides an identity conflict (crm.merge): `decision` is "link:<contact id>" or "separate".
@@ -144,5 +109,5 @@ pub async fn resolve_conflict(id: String, decision: String) -> Result<(), Server
         &decision,
     )
     .await
-    .map_err(action_error)
+    .map_err(crate::api::ctx::fail)
 }

@@ -5,7 +5,7 @@
 
 use crate::domain::{Access, Permission};
 use crate::server::{
-    actor::{Actor, Denied, RequestMeta},
+    actor::{Actor, RequestMeta},
     auth::{request_actor, AuthSession},
     http::request_meta,
     services::audit,
@@ -73,7 +73,7 @@ async fn authorize(access: Access) -> Result<Ctx, ServerFnError> {
             )
             .await;
         }
-        return Err(refused(denied));
+        return Err(fail(denied));
     }
     Ok(Ctx {
         device: crate::server::services::auth::devices::from_cookie_header(&parts.headers),
@@ -110,9 +110,14 @@ pub fn refuse_for(
     refuse(status, message)
 }
 
-/// A refused check as the caller sees it: 401 or 403 and one plain sentence.
-pub fn refused(denied: Denied) -> ServerFnError {
-    refuse(denied.status(), denied.to_string())
+/// The one way a service error becomes a server function's answer: the status and sentence
+/// the error names itself (`ServiceError`), Retry-After when it says when to come back;
+/// internal trouble goes to the log and the user reads a calm sentence.
+pub fn fail<E: crate::server::error::ServiceError>(e: E) -> ServerFnError {
+    match e.user_message() {
+        Some(message) => refuse_for(e.status(), message, e.retry_after_secs()),
+        None => internal("server function", e),
+    }
 }
 
 /// An error the user can act on, with the HTTP status that says why (422 bad input, 404 gone,
@@ -133,12 +138,4 @@ pub fn bad_input(message: String) -> ServerFnError {
 pub fn internal(what: &str, e: impl std::fmt::Display) -> ServerFnError {
     tracing::error!(error = %e, "{what} failed");
     ServerFnError::new("Something went wrong. Try again in a moment.")
-}
-
-/// A read service's failure: refused (the service's own check), or internal trouble.
-pub fn read_failed(what: &str, e: crate::server::actor::ReadError) -> ServerFnError {
-    match e {
-        crate::server::actor::ReadError::Denied(d) => refused(d),
-        crate::server::actor::ReadError::Db(e) => internal(what, e),
-    }
 }

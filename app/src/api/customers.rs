@@ -31,7 +31,7 @@ pub async fn get_customer_list(
     };
     crate::server::views::customers::list(&c.state.db, &c.actor, &filter)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("customer list", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 /// The customer page's data, with what the viewer may do on it.
@@ -50,7 +50,7 @@ pub async fn get_customer_view(
     let now = chrono::Utc::now().timestamp_millis();
     let Some(mut view) = customers::view(&c.state.db, &c.actor, &c.state.config, &id, source, now)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("customer view", e))?
+        .map_err(crate::api::ctx::fail)?
     else {
         return Err(crate::api::ctx::refuse(
             http::StatusCode::NOT_FOUND,
@@ -94,7 +94,7 @@ pub async fn get_customer_timeline(
         now,
     )
     .await
-    .map_err(|e| crate::api::ctx::read_failed("customer timeline", e))
+    .map_err(crate::api::ctx::fail)
 }
 
 /// The drift panel: each field as the mirror, Stripe (read now) and the CRM have it.
@@ -114,7 +114,7 @@ pub async fn get_customer_compare(id: String) -> Result<SystemsComparison, Serve
         now,
     )
     .await
-    .map_err(|e| crate::api::ctx::read_failed("customer compare", e))?
+    .map_err(crate::api::ctx::fail)?
     .ok_or_else(|| {
         crate::api::ctx::refuse(http::StatusCode::NOT_FOUND, "No customer with that id.")
     })?;

@@ -3,24 +3,12 @@
 use crate::domain::{JobCount, JobDetail, JobPage, JobSummary};
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-fn job_error(e: crate::server::jobs::JobAdminError) -> ServerFnError {
-    use crate::api::ctx::{internal, refuse};
-    use crate::server::jobs::JobAdminError;
-    match e {
-        JobAdminError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
-        JobAdminError::WrongState(m) => refuse(http::StatusCode::CONFLICT, m),
-        JobAdminError::Db(e) => internal("job operation", e),
-        JobAdminError::Denied(d) => crate::api::ctx::refused(d),
-    }
-}
-
 #[server(prefix = "/api/fn", endpoint = "job_counts")]
 pub async fn get_job_counts() -> Result<Vec<JobCount>, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     crate::server::jobs::counts(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("job counts", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Flat arguments so the form encoding stays plain `key=value`.
@@ -49,7 +37,7 @@ pub async fn get_job_list(
     };
     crate::server::jobs::list(&c.state.db, &c.actor, &filter, before.as_deref(), 50)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("job list", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_detail")]
@@ -57,7 +45,7 @@ pub async fn get_job_detail(id: String) -> Result<JobDetail, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     crate::server::jobs::detail(&c.state.db, &c.actor, &id)
         .await
-        .map_err(job_error)
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_retry")]
@@ -66,7 +54,7 @@ pub async fn retry_job(id: String) -> Result<JobSummary, ServerFnError> {
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::jobs::retry_now(&c.state.db, &c.actor, &c.meta, &id, now)
         .await
-        .map_err(job_error)
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "job_cancel")]
@@ -75,5 +63,5 @@ pub async fn cancel_job(id: String) -> Result<JobSummary, ServerFnError> {
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::jobs::cancel(&c.state.db, &c.actor, &c.meta, &id, now)
         .await
-        .map_err(job_error)
+        .map_err(crate::api::ctx::fail)
 }

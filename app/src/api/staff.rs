@@ -5,23 +5,8 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 mod ctx {
-    pub use crate::api::ctx::{bad_input, public, require, signed_in};
-    use crate::server::{services::staff::StaffError, AppState};
-    use leptos::prelude::*;
-
-    /// Users see the domain message; database trouble stays in the log.
-    pub fn user_error(e: StaffError) -> ServerFnError {
-        match e {
-            StaffError::Db(_) | StaffError::Internal(_) => {
-                crate::api::ctx::internal("staff operation", e)
-            }
-            StaffError::Denied(d) => crate::api::ctx::refused(d),
-            StaffError::Throttled(_) => {
-                crate::api::ctx::refuse(http::StatusCode::TOO_MANY_REQUESTS, e.to_string())
-            }
-            other => bad_input(other.to_string()),
-        }
-    }
+    pub use crate::api::ctx::{bad_input, fail, public, require, signed_in};
+    use crate::server::AppState;
 
     pub fn link(
         state: &AppState,
@@ -43,7 +28,7 @@ pub async fn list_staff() -> Result<Vec<StaffView>, ServerFnError> {
     let c = ctx::require(crate::domain::Permission::StaffManage).await?;
     let all = staff::list(&c.state.db, &c.actor)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("staff list", e))?;
+        .map_err(crate::api::ctx::fail)?;
     Ok(all
         .into_iter()
         .map(|s| StaffView {
@@ -72,7 +57,7 @@ pub async fn invite_staff(
         .map_err(|_| ctx::bad_input("Pick a role: viewer, support, billing or admin.".into()))?;
     let (s, token) = staff::invite(&c.state.db, &c.actor, &c.meta, &email, &name, role)
         .await
-        .map_err(ctx::user_error)?;
+        .map_err(ctx::fail)?;
     Ok(ctx::link(
         &c.state,
         &s.email,
@@ -91,7 +76,7 @@ pub async fn change_staff_role(id: String, role: String) -> Result<(), ServerFnE
         .map_err(|_| ctx::bad_input("Pick a role: viewer, support, billing or admin.".into()))?;
     staff::change_role(&c.state.db, &c.actor, &c.meta, &id, role)
         .await
-        .map_err(ctx::user_error)?;
+        .map_err(ctx::fail)?;
     Ok(())
 }
 
@@ -104,7 +89,7 @@ pub async fn set_staff_active(id: String, active: bool) -> Result<(), ServerFnEr
     }
     staff::set_active(&c.state.db, &c.actor, &c.meta, &id, active)
         .await
-        .map_err(ctx::user_error)?;
+        .map_err(ctx::fail)?;
     Ok(())
 }
 
@@ -114,11 +99,11 @@ pub async fn force_staff_reset(id: String) -> Result<OneTimeLink, ServerFnError>
     let c = ctx::require(crate::domain::Permission::StaffManage).await?;
     let target = staff::get(&c.state.db, &id)
         .await
-        .map_err(|e| ctx::user_error(e.into()))?
+        .map_err(ctx::fail)?
         .ok_or_else(|| ServerFnError::new("No such staff member."))?;
     let token = staff::force_password_reset(&c.state.db, &c.actor, &c.meta, &id)
         .await
-        .map_err(ctx::user_error)?;
+        .map_err(ctx::fail)?;
     Ok(ctx::link(
         &c.state,
         &target.email,
@@ -134,7 +119,7 @@ pub async fn redeem_link(token: String, password: String) -> Result<(), ServerFn
     let mut c = ctx::public().await?;
     let s = staff::redeem_link(&c.state.db, &c.state.refusals, &c.meta, &token, &password)
         .await
-        .map_err(ctx::user_error)?;
+        .map_err(ctx::fail)?;
     let now = chrono::Utc::now().timestamp_millis();
     match crate::server::services::auth::devices::signed_in(&c.state.db, &s.id, None, now).await {
         Ok(device) => crate::api::ctx::set_device_cookie(&c.state, &device),
@@ -166,7 +151,7 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
         &new_password,
     )
     .await
-    .map_err(ctx::user_error)?;
+    .map_err(ctx::fail)?;
     // The change ended every session, this one included; start a fresh one here.
     start_session(&mut c.auth, s)
         .await

@@ -31,5 +31,5 @@ pub async fn get_overview() -> Result<crate::domain::OverviewData, ServerFnError
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::views::overview::overview(&c.state.db, &c.actor, now)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("overview", e))
+        .map_err(crate::api::ctx::fail)
 }

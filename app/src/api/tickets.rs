@@ -4,19 +4,6 @@ use crate::domain::{Assignee, TicketDetail, TicketPage, TicketStatus};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-fn ticket_error(e: crate::server::tickets::inbox::TicketError) -> ServerFnError {
-    use crate::api::ctx::{bad_input, internal, refuse};
-    use crate::server::tickets::inbox::TicketError;
-    match e {
-        TicketError::Db(e) => internal("tickets", e),
-        TicketError::Denied(d) => crate::api::ctx::refused(d),
-        e @ TicketError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
-        e @ TicketError::Unchanged => refuse(http::StatusCode::CONFLICT, e.to_string()),
-        e => bad_input(e.to_string()),
-    }
-}
-
-#[cfg(feature = "ssr")]
 fn parsed<T>(
     value: Option<String>,
     parse: impl Fn(&str) -> Option<T>,
@@ -62,7 +49,7 @@ pub async fn get_ticket_list(
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::tickets::inbox::list(&c.state.db, &c.actor, &filter, c.actor.id(), now)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("ticket list", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "ticket_detail")]
@@ -71,7 +58,7 @@ pub async fn get_ticket_detail(id: String) -> Result<TicketDetail, ServerFnError
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::tickets::inbox::detail(&c.state.db, &c.actor, &id, now)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("ticket detail", e))?
+        .map_err(crate::api::ctx::fail)?
         .ok_or_else(|| crate::api::ctx::refuse(http::StatusCode::NOT_FOUND, "No such ticket."))
 }
 
@@ -87,7 +74,7 @@ pub async fn add_ticket_message(
     let note = note.is_some_and(|n| n == "true" || n == "1");
     crate::server::tickets::inbox::add(&c.state.db, &c.actor, &c.meta, &id, note, &body, now)
         .await
-        .map_err(ticket_error)
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "ticket_status")]
@@ -96,7 +83,7 @@ pub async fn set_ticket_status(id: String, status: String) -> Result<TicketStatu
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::tickets::inbox::set_status(&c.state.db, &c.actor, &c.meta, &id, &status, now)
         .await
-        .map_err(ticket_error)
+        .map_err(crate::api::ctx::fail)
 }
 
 /// Assigns the ticket; an empty `assignee` unassigns it.
@@ -116,5 +103,5 @@ pub async fn assign_ticket(
         now,
     )
     .await
-    .map_err(ticket_error)
+    .map_err(crate::api::ctx::fail)
 }

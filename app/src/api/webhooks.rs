@@ -3,25 +3,13 @@
 use crate::domain::{WebhookDetail, WebhookPage, WebhookStats};
 use leptos::prelude::*;
 
-#[cfg(feature = "ssr")]
-fn webhook_error(e: crate::server::stripe::webhooks::WebhookAdminError) -> ServerFnError {
-    use crate::api::ctx::{internal, refuse};
-    use crate::server::stripe::webhooks::WebhookAdminError;
-    match e {
-        WebhookAdminError::NotFound => refuse(http::StatusCode::NOT_FOUND, e.to_string()),
-        WebhookAdminError::WrongState(m) => refuse(http::StatusCode::CONFLICT, m),
-        WebhookAdminError::Db(e) => internal("webhook operation", e),
-        WebhookAdminError::Denied(d) => crate::api::ctx::refused(d),
-    }
-}
-
 #[server(prefix = "/api/fn", endpoint = "webhook_stats")]
 pub async fn get_webhook_stats() -> Result<WebhookStats, ServerFnError> {
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::stripe::webhooks::stats(&c.state.db, &c.actor, now)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("webhook stats", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "webhook_list")]
@@ -47,7 +35,7 @@ pub async fn get_webhook_list(
     };
     crate::server::stripe::webhooks::list(&c.state.db, &c.actor, &filter, before.as_deref(), 50)
         .await
-        .map_err(|e| crate::api::ctx::read_failed("webhook list", e))
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "webhook_detail")]
@@ -55,7 +43,7 @@ pub async fn get_webhook_detail(id: String) -> Result<WebhookDetail, ServerFnErr
     let c = crate::api::ctx::require(crate::domain::Permission::CustomerRead).await?;
     crate::server::stripe::webhooks::detail(&c.state.db, &c.actor, &id)
         .await
-        .map_err(webhook_error)
+        .map_err(crate::api::ctx::fail)
 }
 
 #[server(prefix = "/api/fn", endpoint = "webhook_replay")]
@@ -64,5 +52,5 @@ pub async fn replay_webhook(id: String) -> Result<String, ServerFnError> {
     let now = chrono::Utc::now().timestamp_millis();
     crate::server::stripe::webhooks::replay(&c.state.db, &c.actor, &c.meta, &id, now)
         .await
-        .map_err(webhook_error)
+        .map_err(crate::api::ctx::fail)
 }

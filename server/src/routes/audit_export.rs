@@ -39,13 +39,13 @@ pub async fn export(
         None => Actor::Anonymous,
     };
     actor.require(Permission::AuditExport)?;
-    let outcome =
-        match q.outcome.as_deref().filter(|o| !o.is_empty()) {
-            None => None,
-            Some(o) => Some(Outcome::parse(o).ok_or_else(|| {
-                AppError::BadRequest("outcome must be ok, denied or failed".into())
-            })?),
-        };
+    let outcome = match q.outcome.as_deref().filter(|o| !o.is_empty()) {
+        None => None,
+        Some(o) => Some(
+            Outcome::parse(o)
+                .ok_or_else(|| AppError::bad_request("outcome must be ok, denied or failed"))?,
+        ),
+    };
     let filter = AuditFilter {
         actor: q.actor,
         action: q.action,

@@ -31,6 +31,15 @@ pub enum ActionError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(ActionError {
+    denied: Denied,
+    internal: [Db],
+    Self::NotFound | Self::NoConflict => NOT_FOUND,
+    Self::NotACandidate => UNPROCESSABLE_ENTITY,
+    Self::Crm(_) => BAD_GATEWAY,
+    _ => CONFLICT,
+});
+
 impl From<SyncError> for ActionError {
     fn from(e: SyncError) -> Self {
         match e {

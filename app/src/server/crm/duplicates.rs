@@ -134,6 +134,14 @@ pub enum MergeError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(MergeError {
+    denied: Denied,
+    internal: [Db],
+    Self::NotFound => NOT_FOUND,
+    Self::Crm(_) => BAD_GATEWAY,
+    _ => CONFLICT,
+});
+
 /// Executes the group's plan. Contacts merged by an earlier run are skipped (never sent twice);
 /// a failure part-way keeps what was merged and can be run again. Audited either way.
 /// Returns the contact ids merged by this run.

@@ -193,6 +193,12 @@ pub enum StartError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(StartError {
+    denied: Denied,
+    internal: [Db],
+    _ => CONFLICT,
+});
+
 /// Queues an import from the first page (audited). Returns the job id.
 pub async fn start(
     db: &Db,

@@ -23,6 +23,13 @@ pub enum JobAdminError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(JobAdminError {
+    denied: Denied,
+    internal: [Db],
+    Self::NotFound => NOT_FOUND,
+    _ => CONFLICT,
+});
+
 const SUMMARY: &str =
     "id, kind, status, attempts, max_attempts, run_at, last_error, customer_id, created_at, updated_at";
 

@@ -34,6 +34,14 @@ pub enum KeyError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(KeyError {
+    denied: Denied,
+    internal: [Db],
+    Self::NotFound => NOT_FOUND,
+    Self::AlreadyRevoked => CONFLICT,
+    _ => UNPROCESSABLE_ENTITY,
+});
+
 type Row = (
     String,
     String,

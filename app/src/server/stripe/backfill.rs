@@ -215,6 +215,12 @@ pub enum StartError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(StartError {
+    denied: Denied,
+    internal: [Db],
+    _ => CONFLICT,
+});
+
 /// Queues a full backfill from the first page (audited). Refused without an API key and while
 /// one is pending. Returns the job id.
 pub async fn start(

@@ -37,6 +37,15 @@ pub enum RefundError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(RefundError {
+    denied: Denied,
+    internal: [Db],
+    Self::Invalid(_) => UNPROCESSABLE_ENTITY,
+    Self::NoSuchCharge | Self::NotFound => NOT_FOUND,
+    Self::OwnRequest => FORBIDDEN,
+    _ => CONFLICT,
+});
+
 /// amount, amount_refunded, currency, status, Stripe customer.
 type ChargeFacts = (
     Option<i64>,

@@ -25,6 +25,14 @@ pub enum ResyncError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(ResyncError {
+    denied: Denied,
+    internal: [Db],
+    Self::NotFound => NOT_FOUND,
+    Self::Api(_) => BAD_GATEWAY,
+    _ => CONFLICT,
+});
+
 /// Lists this many pages of each resource at most (100 objects each).
 const MAX_PAGES: usize = 10;
 

@@ -28,6 +28,13 @@ pub enum WebhookAdminError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(WebhookAdminError {
+    denied: Denied,
+    internal: [Db],
+    Self::NotFound => NOT_FOUND,
+    _ => CONFLICT,
+});
+
 pub async fn success_rate(db: &Db, since_ms: i64, now_ms: i64) -> Result<SuccessRate, sqlx::Error> {
     let (processed, considered): (Option<i64>, i64) = sqlx::query_as(
         "SELECT CAST(SUM(CASE WHEN status = 'processed' THEN 1 ELSE 0 END) AS BIGINT), COUNT(*) FROM stripe_events \

@@ -36,6 +36,14 @@ pub enum TicketError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(TicketError {
+    denied: Denied,
+    internal: [Db],
+    Self::NotFound => NOT_FOUND,
+    Self::Unchanged => CONFLICT,
+    _ => UNPROCESSABLE_ENTITY,
+});
+
 pub async fn list(
     db: &Db,
     actor: &Actor,

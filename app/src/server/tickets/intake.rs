@@ -28,6 +28,24 @@ pub enum IntakeError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(IntakeError {
+    internal: [Db],
+    Self::BadIdempotencyKey => BAD_REQUEST,
+    Self::KeyReused => UNPROCESSABLE_ENTITY,
+});
+
+impl IntakeError {
+    /// What the refusal is counted under in the audit log; None for internal trouble, which is
+    /// not the caller's doing.
+    pub fn refusal(&self) -> Option<&'static str> {
+        match self {
+            IntakeError::BadIdempotencyKey => Some("bad_idempotency_key"),
+            IntakeError::KeyReused => Some("idempotency_key_reused"),
+            IntakeError::Db(_) => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
     pub receipt: TicketReceipt,

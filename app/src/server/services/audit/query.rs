@@ -11,6 +11,12 @@ pub enum ListError {
     Db(#[from] sqlx::Error),
 }
 
+crate::service_error!(ListError {
+    denied: Denied,
+    internal: [Db],
+    _ => INTERNAL_SERVER_ERROR,
+});
+
 const COLUMNS: &str =
     "seq, id, at, actor_kind, actor_id, actor_label, action, target_type, target_id, \
      customer_id, request_id, ip, user_agent, outcome, details";

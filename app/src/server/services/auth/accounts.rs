@@ -56,6 +56,13 @@ pub enum StaffError {
     Internal(#[from] anyhow::Error),
 }
 
+crate::service_error!(StaffError {
+    denied: Denied,
+    internal: [Db, Internal],
+    Self::Throttled(_) => TOO_MANY_REQUESTS,
+    _ => UNPROCESSABLE_ENTITY,
+});
+
 pub(crate) const COLUMNS: &str =
     "id, email, name, role, active, must_reset_password, session_epoch, password_hash";
 

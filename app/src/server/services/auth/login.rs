@@ -21,8 +21,8 @@ pub enum LoginError {
     Db(#[from] sqlx::Error),
 }
 
-impl LoginError {
-    pub fn status(&self) -> http::StatusCode {
+impl crate::server::error::ServiceError for LoginError {
+    fn status(&self) -> http::StatusCode {
         match self {
             LoginError::BadCredentials => http::StatusCode::UNAUTHORIZED,
             LoginError::Throttled(_) => http::StatusCode::TOO_MANY_REQUESTS,
@@ -31,8 +31,15 @@ impl LoginError {
         }
     }
 
+    fn user_message(&self) -> Option<String> {
+        match self {
+            LoginError::Db(_) => None,
+            e => Some(e.to_string()),
+        }
+    }
+
     /// Whole seconds for Retry-After, when the caller should wait.
-    pub fn retry_after_secs(&self) -> Option<i64> {
+    fn retry_after_secs(&self) -> Option<i64> {
         match self {
             LoginError::Throttled(ms) => Some((ms + 999) / 1000),
             LoginError::Busy(_) => Some(2),
