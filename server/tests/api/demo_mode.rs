@@ -38,16 +38,7 @@ async fn the_demo_acts_end_to_end_on_simulated_stripe_and_crm(backend: Backend) 
         return;
     };
     let (db, config) = (&app.state.db, &app.state.config);
-    let report = app::server::demo::seed(
-        db,
-        config,
-        &app::server::wiring::registry(config, &app::server::wiring::Connectors::build(config, db)),
-        120,
-        4,
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let report = app.seed_demo(120, 4).await.unwrap();
 
     // The CRM: every linked customer has exactly one live contact holding its id; the planted
     // people entered twice are conflicts, not guesses; duplicates and drift were found by the

@@ -20,17 +20,8 @@ async fn the_demo_history_is_realistic_and_a_second_run_adds_nothing(backend: Ba
         return;
     };
     app.sign_in(Role::Support).await;
-    let (db, config) = (&app.state.db, &app.state.config);
-    let report = app::server::demo::seed(
-        db,
-        config,
-        &app::server::wiring::registry(config, &app::server::wiring::Connectors::build(config, db)),
-        150,
-        3,
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let db = &app.state.db;
+    let report = app.seed_demo(150, 3).await.unwrap();
     assert_eq!(count(&app, "SELECT COUNT(*) FROM customers").await, 150);
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM stripe_events").await,
@@ -97,16 +88,7 @@ async fn the_demo_history_is_realistic_and_a_second_run_adds_nothing(backend: Ba
         3
     );
 
-    let again = app::server::demo::seed(
-        db,
-        config,
-        &app::server::wiring::registry(config, &app::server::wiring::Connectors::build(config, db)),
-        150,
-        3,
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let again = app.seed_demo(150, 3).await.unwrap();
     assert_eq!(
         (again.tickets, again.replies, again.dead_jobs),
         (0, 0, 0),
@@ -138,16 +120,7 @@ async fn the_demo_history_is_realistic_and_a_second_run_adds_nothing(backend: Ba
         .execute(db.pool())
         .await
         .unwrap();
-    app::server::demo::seed(
-        db,
-        config,
-        &app::server::wiring::registry(config, &app::server::wiring::Connectors::build(config, db)),
-        150,
-        3,
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    app.seed_demo(150, 3).await.unwrap();
     assert_eq!(
         count(&app, "SELECT COUNT(*) FROM demo_stripe_objects").await,
         objects

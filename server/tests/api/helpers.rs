@@ -400,6 +400,17 @@ impl TestApp {
             .as_u16()
     }
 
+    /// seed-demo as the CLI runs it, with this app's connectors and job handlers.
+    pub async fn seed_demo(
+        &self,
+        customers: usize,
+        seed: u64,
+    ) -> Result<app::server::demo::SeedReport, app::server::demo::SeedError> {
+        let (db, config) = (&self.state.db, &self.state.config);
+        let registry = app::server::wiring::registry(config, &self.state.connectors);
+        app::server::demo::seed(db, config, &registry, customers, seed, &|_| {}).await
+    }
+
     /// Runs every due job with the real registry, as a worker would; returns the outcomes.
     pub async fn run_due_jobs(&self) -> Vec<(String, app::server::jobs::RunOutcome)> {
         use app::server::jobs;
