@@ -33,7 +33,7 @@ pub async fn start_backfill() -> Result<String, ServerFnError> {
     use crate::server::stripe::backfill::{self, StartError};
     let c = crate::api::ctx::require(crate::domain::Permission::SettingsManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let configured = c.state.config.stripe_available();
+    let configured = c.state.config.stripe.available();
     match backfill::start(&c.state.db, configured, &c.actor, &c.meta, now).await {
         Ok(job) => Ok(job),
         Err(StartError::Db(e)) => Err(internal("backfill start", e)),
@@ -54,7 +54,7 @@ pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, Server
     let running = crate::server::stripe::backfill::running(&c.state.db, &c.actor)
         .await
         .map_err(err)?;
-    let can_start = c.state.config.stripe_available() && c.can(Permission::SettingsManage);
+    let can_start = c.state.config.stripe.available() && c.can(Permission::SettingsManage);
     Ok(crate::domain::BackfillView {
         progress,
         running,
@@ -94,8 +94,8 @@ pub async fn request_refund(
     let now = chrono::Utc::now().timestamp_millis();
     refunds::request(
         &c.state.db,
-        c.state.config.stripe_available(),
-        c.state.config.refund_limit_billing,
+        c.state.config.stripe.available(),
+        c.state.config.refunds.limit_billing,
         &c.actor,
         &c.meta,
         refunds::NewRefund {

@@ -93,15 +93,6 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     async fn merge(&self, primary: &str, duplicate: &str) -> Result<Contact, CrmError>;
 }
 
-/// Whether billing changes should be pushed to a CRM (decides if syncs are enqueued at all).
-pub fn enabled(config: &crate::server::Config) -> bool {
-    config.demo_mode
-        || !matches!(
-            config.crm_provider,
-            crate::server::config::CrmProvider::None
-        ) && config.hubspot_token.is_some()
-}
-
 /// The configured CRM, the simulated one in demo mode (kept in `db`), or None
 /// (CRM_PROVIDER=none).
 pub fn from_config(
@@ -111,11 +102,15 @@ pub fn from_config(
     if config.demo_mode {
         return Some(Arc::new(crate::server::demo::SimCrm::new(db.clone())));
     }
-    match config.crm_provider {
-        crate::server::config::CrmProvider::None => None,
-        crate::server::config::CrmProvider::Hubspot => {
-            let token = config.hubspot_token.clone()?;
-            match hubspot::HubSpot::new(token, &config.hubspot_api_base, config.hubspot_timeout) {
+    match config.crm.provider {
+        crate::server::config::crm::CrmProvider::None => None,
+        crate::server::config::crm::CrmProvider::Hubspot => {
+            let token = config.crm.hubspot_token.clone()?;
+            match hubspot::HubSpot::new(
+                token,
+                &config.crm.hubspot_api_base,
+                config.crm.hubspot_timeout,
+            ) {
                 Ok(h) => Some(Arc::new(h)),
                 Err(e) => {
                     tracing::error!(error = %e, "HubSpot client not available");

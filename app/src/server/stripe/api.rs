@@ -101,8 +101,8 @@ impl StripeApi {
                 inner: Inner::Simulated(crate::server::demo::SimStripe::new(db.clone())),
             });
         }
-        let key = config.stripe_api_key.as_ref()?;
-        StripeApi::new(key.secret(), &config.stripe_api_base)
+        let key = config.stripe.api_key.as_ref()?;
+        StripeApi::new(key.secret(), &config.stripe.api_base)
             .map_err(|e| tracing::error!(error = %e, "Stripe API client not available"))
             .ok()
     }

@@ -4,7 +4,7 @@
 //! creating, so a retry after a lost answer finds the first copy instead of making a second.
 
 use super::intake::HELPDESK_COPY_JOB;
-use crate::server::config::ZendeskConfig;
+use crate::server::config::tickets::ZendeskConfig;
 use crate::server::db::Db;
 use crate::server::jobs::{JobError, JobHandler};
 use async_trait::async_trait;
@@ -155,7 +155,7 @@ impl Helpdesk for Zendesk {
 }
 
 pub fn from_config(config: &crate::server::Config) -> Option<Arc<dyn Helpdesk>> {
-    let z = config.zendesk.clone()?;
+    let z = config.tickets.zendesk.clone()?;
     match Zendesk::new(z) {
         Ok(z) => Some(Arc::new(z)),
         Err(e) => {
