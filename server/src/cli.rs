@@ -166,8 +166,8 @@ async fn serve() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    telemetry::init(config.log_format);
-    tracing::info!(env = %config.app_env, database = %config.database_url.redacted(), "starting");
+    telemetry::init(config.server.log_format);
+    tracing::info!(env = %config.app_env, database = %config.database.url.redacted(), "starting");
     let demo_mode = config.demo_mode;
     let app = match Application::build(config).await {
         Ok(app) => app,
@@ -273,9 +273,9 @@ async fn migrate() -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    telemetry::init(config.log_format);
+    telemetry::init(config.server.log_format);
     let result = async {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect(&config.database.url).await?;
         db.migrate().await?;
         let state = db.migration_state().await?;
         db.close().await;
@@ -286,7 +286,7 @@ async fn migrate() -> ExitCode {
         Ok(state) => {
             println!(
                 "migrations: {state:?} on {}",
-                config.database_url.redacted()
+                config.database.url.redacted()
             );
             ExitCode::SUCCESS
         }
@@ -327,9 +327,9 @@ async fn doctor() -> ExitCode {
 /// Connects and migrates, for commands that work on the database.
 async fn open_db() -> Result<(Config, Db), ExitCode> {
     let config = load_config()?;
-    telemetry::init(config.log_format);
+    telemetry::init(config.server.log_format);
     let db = async {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect(&config.database.url).await?;
         db.migrate().await?;
         anyhow::Ok(db)
     }
@@ -491,7 +491,7 @@ async fn stripe_backfill(restart: bool, page_size: u8) -> ExitCode {
         Ok(v) => v,
         Err(code) => return code,
     };
-    if config.stripe_api_key.is_none() {
+    if config.stripe.api_key.is_none() {
         eprintln!("error: STRIPE_API_KEY is not set; the backfill reads from Stripe's API");
         return ExitCode::from(EXIT_CONFIG);
     }

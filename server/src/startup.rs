@@ -38,14 +38,14 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .output_name("ledgerline")
         .site_root(site_root)
         .site_pkg_dir("pkg")
-        .site_addr(config.site_addr)
+        .site_addr(config.server.site_addr)
         .build()
 }
 
 impl Application {
-    /// Connects, migrates and binds. Port 0 in `config.site_addr` picks a free port.
+    /// Connects, migrates and binds. Port 0 in `config.server.site_addr` picks a free port.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let db = Db::connect(&config.database_url).await?;
+        let db = Db::connect(&config.database.url).await?;
         db.migrate().await?;
         services::meta::record_installed_at(&db, chrono_now_ms()).await?;
         Application::with_db(config, db).await
@@ -54,13 +54,13 @@ impl Application {
     pub async fn with_db(config: Config, db: Db) -> anyhow::Result<Application> {
         // Before any job runs, so the first counts are not lost.
         app::server::metrics::install();
-        let listener = TcpListener::bind(config.site_addr).await?;
+        let listener = TcpListener::bind(config.server.site_addr).await?;
         let state = AppState::new(Shared {
             leptos_options: leptos_options(&config),
             connectors: Connectors::build(&config, &db),
             ingest: app::server::stripe::IngestQueue::start(db.clone()),
             intake_limiter: Arc::new(app::server::tickets::IntakeLimiter::per_minute(
-                config.intake_rate_per_min,
+                config.tickets.intake_rate_per_min,
             )),
             refusals: Arc::default(),
             config: Arc::new(config),
@@ -95,10 +95,10 @@ impl Application {
         let mut background = jobs::spawn_workers(
             self.state.db.clone(),
             std::sync::Arc::new(wiring::registry(&self.state.config, &self.state.connectors)),
-            jobs::WorkerConfig::with_count(self.state.config.worker_count),
+            jobs::WorkerConfig::with_count(self.state.config.jobs.worker_count),
             workers_stopped.clone(),
         );
-        if self.state.config.worker_count > 0 {
+        if self.state.config.jobs.worker_count > 0 {
             background.push(app::server::maintenance::cleanup::schedule(
                 self.state.db.clone(),
                 workers_stopped.clone(),
@@ -106,7 +106,7 @@ impl Application {
         }
         background.push(flush_refusals(self.state.clone(), workers_stopped));
         let limits = crate::serve::Limits::for_this_process(Arc::new(
-            self.state.config.trusted_proxies.clone(),
+            self.state.config.server.trusted_proxies.clone(),
         ));
         let served = crate::serve::serve(self.listener, self.router, limits, shutdown).await;
         let _ = stop_workers.send(true);
@@ -196,7 +196,7 @@ fn assemble(state: AppState, with_guard: Guard) -> Router {
     let routes = route_list();
     let context_state = state.clone();
     let options = state.leptos_options.clone();
-    let https = middleware::security_headers::Https(state.config.serves_https());
+    let https = middleware::security_headers::Https(state.config.server.serves_https());
 
     let session_layer = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name("ll_session")
@@ -204,7 +204,7 @@ fn assemble(state: AppState, with_guard: Guard) -> Router {
         .with_same_site(SameSite::Lax)
         .with_secure(https.0)
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
-            state.config.session_idle_timeout.as_secs() as i64,
+            state.config.sessions.idle_timeout.as_secs() as i64,
         )))
         // Saving on every request is what slides the idle timeout forward.
         .with_always_save(true);
@@ -247,7 +247,7 @@ fn assemble(state: AppState, with_guard: Guard) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            state.config.request_timeout,
+            state.config.server.request_timeout,
         ))
         .layer(CompressionLayer::new())
         .layer(axum::middleware::from_fn(middleware::json_errors_for_api))
@@ -256,7 +256,7 @@ fn assemble(state: AppState, with_guard: Guard) -> Router {
             middleware::security_headers,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(state.config.trusted_proxies.clone()),
+            Arc::new(state.config.server.trusted_proxies.clone()),
             middleware::request_context,
         ))
         .with_state(state)

@@ -1,4 +1,4 @@
-use app::server::config::LogFormat;
+use app::server::config::server::LogFormat;
 use tracing_subscriber::{fmt, prelude::*, EnvFilter};
 
 /// Human-readable logs by default, one JSON object per line with `LOG_FORMAT=json`. Every line

@@ -23,7 +23,7 @@ pub async fn start_backfill() -> Result<String, ServerFnError> {
     use crate::server::stripe::backfill;
     let c = crate::api::ctx::require(crate::domain::Permission::SettingsManage).await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let configured = c.state.config.stripe_available();
+    let configured = c.state.config.stripe.available();
     backfill::start(&c.state.db, configured, &c.actor, &c.meta, now)
         .await
         .map_err(crate::api::ctx::fail)
@@ -41,7 +41,7 @@ pub async fn get_backfill_status() -> Result<crate::domain::BackfillView, Server
     let running = crate::server::stripe::backfill::running(&c.state.db, &c.actor)
         .await
         .map_err(err)?;
-    let can_start = c.state.config.stripe_available() && c.can(Permission::SettingsManage);
+    let can_start = c.state.config.stripe.available() && c.can(Permission::SettingsManage);
     Ok(crate::domain::BackfillView {
         progress,
         running,
@@ -64,8 +64,8 @@ pub async fn request_refund(
     let now = chrono::Utc::now().timestamp_millis();
     refunds::request(
         &c.state.db,
-        c.state.config.stripe_available(),
-        c.state.config.refund_limit_billing,
+        c.state.config.stripe.available(),
+        c.state.config.refunds.limit_billing,
         &c.actor,
         &c.meta,
         refunds::NewRefund {

@@ -51,7 +51,7 @@ async fn authorize(access: Access) -> Result<Ctx, ServerFnError> {
         tracing::error!(error = %e, "no auth session for a server function");
         ServerFnError::new("Something went wrong. Try again in a moment.")
     })?;
-    let actor = request_actor(&mut auth, state.config.session_absolute_timeout).await;
+    let actor = request_actor(&mut auth, state.config.sessions.absolute_timeout).await;
     let meta = request_meta::from_parts(&parts);
     let checked = match access {
         Access::Public => Ok(()),
@@ -89,7 +89,7 @@ pub fn set_device_cookie(state: &AppState, token: &str) {
     use crate::server::services::auth::devices;
     if let (Some(res), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
-        http::HeaderValue::from_str(&devices::cookie(token, state.config.serves_https())),
+        http::HeaderValue::from_str(&devices::cookie(token, state.config.server.serves_https())),
     ) {
         res.append_header(http::header::SET_COOKIE, value);
     }

@@ -64,8 +64,8 @@ pub async fn get_customer_view(
         can_resync: can(Permission::BillingSync),
         can_refund: can(Permission::BillingRefund),
         can_approve: can(Permission::BillingRefundApprove),
-        refund_limit: crate::server::stripe::refunds::limit_for(role, config.refund_limit_billing),
-        stripe_configured: config.stripe_available(),
+        refund_limit: crate::server::stripe::refunds::limit_for(role, config.refunds.limit_billing),
+        stripe_configured: config.stripe.available(),
         can_retry_jobs: can(Permission::JobsRetry),
     };
     view.crm.can_push = view.crm.enabled && can(Permission::CrmSync);
@@ -119,7 +119,7 @@ pub async fn get_customer_compare(id: String) -> Result<SystemsComparison, Serve
         crate::api::ctx::refuse(http::StatusCode::NOT_FOUND, "No customer with that id.")
     })?;
     let can = |p: Permission| c.can(p);
-    view.can_resync = can(Permission::BillingSync) && config.stripe_available();
+    view.can_resync = can(Permission::BillingSync) && config.stripe.available();
     view.can_push = can(Permission::CrmSync) && c.state.connectors.crm.is_some();
     Ok(view)
 }

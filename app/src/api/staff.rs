@@ -16,7 +16,7 @@ mod ctx {
     ) -> crate::domain::OneTimeLink {
         crate::domain::OneTimeLink {
             email: email.to_string(),
-            url: format!("{}/welcome?token={token}", state.config.public_url),
+            url: format!("{}/welcome?token={token}", state.config.server.public_url),
             expires_at_ms,
         }
     }

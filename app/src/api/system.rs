@@ -21,7 +21,7 @@ pub async fn get_instance_info() -> Result<InstanceInfo, ServerFnError> {
 pub async fn get_system_status() -> Result<Readiness, ServerFnError> {
     use crate::server::views::health;
     let c = crate::api::ctx::signed_in().await?;
-    Ok(health::readiness(&c.state.db, c.state.config.queue_lag_warn).await)
+    Ok(health::readiness(&c.state.db, c.state.config.jobs.queue_lag_warn).await)
 }
 
 /// The home page's KPIs, charts and attention list.

@@ -1,6 +1,6 @@
 //! Shared by the benchmarks: a fresh, migrated database per backend, removed afterwards.
 
-use app::server::config::DatabaseUrl;
+use app::server::config::database::DatabaseUrl;
 use app::server::Db;
 use sqlx::{Connection, Executor, PgConnection};
 use std::future::Future;

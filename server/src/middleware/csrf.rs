@@ -31,7 +31,7 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok());
     let allowed = match source {
-        Some(src) => same_origin(src, host, &state.config.public_url),
+        Some(src) => same_origin(src, host, &state.config.server.public_url),
         None => false,
     };
     if allowed {

@@ -38,7 +38,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         tracing::error!("auth session layer missing");
         return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     };
-    let actor = request_actor(&mut auth, state.config.session_absolute_timeout).await;
+    let actor = request_actor(&mut auth, state.config.sessions.absolute_timeout).await;
     if access.allows(actor.role()) {
         return next.run(req).await;
     }

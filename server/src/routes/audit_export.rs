@@ -35,7 +35,7 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     let (parts, _) = req.into_parts();
     let actor = match parts.extensions.get::<AuthSession>().cloned() {
-        Some(mut auth) => request_actor(&mut auth, state.config.session_absolute_timeout).await,
+        Some(mut auth) => request_actor(&mut auth, state.config.sessions.absolute_timeout).await,
         None => Actor::Anonymous,
     };
     actor.require(Permission::AuditExport)?;

@@ -22,14 +22,14 @@ pub async fn health() -> impl IntoResponse {
 /// event volume, workers, an audit-chain break) only a signed-in staff member or a holder of
 /// METRICS_TOKEN.
 pub async fn ready(State(state): State<AppState>, req: Request) -> Response {
-    let report = health::readiness(&state.db, state.config.queue_lag_warn).await;
+    let report = health::readiness(&state.db, state.config.jobs.queue_lag_warn).await;
     let status = if report.is_ready() {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let staff = match req.extensions().get::<AuthSession>().cloned() {
-        Some(mut auth) => request_actor(&mut auth, state.config.session_absolute_timeout)
+        Some(mut auth) => request_actor(&mut auth, state.config.sessions.absolute_timeout)
             .await
             .require_staff()
             .is_ok(),

@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 
 /// Whether the request carries METRICS_TOKEN as its bearer token (compared in constant time).
 pub fn holds_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(token) = &state.config.metrics_token else {
+    let Some(token) = &state.config.server.metrics_token else {
         return false;
     };
     let presented = headers
@@ -22,7 +22,7 @@ pub fn holds_metrics_token(state: &AppState, headers: &HeaderMap) -> bool {
 /// Prometheus text for scrapers holding METRICS_TOKEN. Without a configured token the
 /// endpoint does not exist (404), so an unprotected metrics page can never be left open.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if state.config.metrics_token.is_none() {
+    if state.config.server.metrics_token.is_none() {
         return json_error(StatusCode::NOT_FOUND, "not found");
     }
     if !holds_metrics_token(&state, &headers) {

@@ -12,7 +12,7 @@ use axum::{
 /// payload"; the precise reason goes to the log (with the request id) and to metrics.
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let config = &state.config;
-    if config.stripe_webhook_secrets.is_empty() {
+    if config.stripe.webhook_secrets.is_empty() {
         tracing::error!("a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set");
         metrics::webhook_refused("not_configured");
         return json_error(
@@ -27,8 +27,8 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     if let Err(e) = stripe::verify(
         header,
         &body,
-        &config.stripe_webhook_secrets,
-        config.stripe_webhook_tolerance.as_secs() as i64,
+        &config.stripe.webhook_secrets,
+        config.stripe.webhook_tolerance.as_secs() as i64,
         now.timestamp(),
     ) {
         tracing::warn!(reason = e.code(), "stripe webhook refused");
@@ -57,7 +57,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     let incoming = stripe::Incoming {
         event,
         raw: raw.to_string(),
-        key_mode: config.stripe_api_key.as_ref().map(|k| k.mode()),
+        key_mode: config.stripe.api_key.as_ref().map(|k| k.mode()),
         now_ms: now.timestamp_millis(),
     };
     let event_id = incoming.event.id.clone();

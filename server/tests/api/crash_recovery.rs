@@ -111,7 +111,7 @@ async fn killed_mid_ingest_loses_no_acknowledged_event(backend: Backend) {
 
     // Every acknowledged event survived the kill.
     let config = config_for(&crash_db);
-    let db = Db::connect(&config.database_url).await.unwrap();
+    let db = Db::connect(&config.database.url).await.unwrap();
     let stored = stored_ids(&db).await;
     let lost: Vec<_> = acked_before_kill.difference(&stored).collect();
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
@@ -137,7 +137,7 @@ async fn killed_mid_ingest_loses_no_acknowledged_event(backend: Backend) {
 
     // The same history, in order, once each, without crashes.
     let clean_config = config_for(&clean_db);
-    let clean = Db::connect(&clean_config.database_url).await.unwrap();
+    let clean = Db::connect(&clean_config.database.url).await.unwrap();
     clean.migrate().await.unwrap();
     for (n, raw) in history.iter().enumerate() {
         let event = stripe::EventEnvelope::parse(raw.as_bytes()).unwrap();

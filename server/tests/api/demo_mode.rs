@@ -143,7 +143,8 @@ async fn the_demo_acts_end_to_end_on_simulated_stripe_and_crm(backend: Backend) 
     let ours = app
         .state
         .config
-        .crm_lifecycle
+        .crm
+        .lifecycle
         .iter()
         .find(|(s, _)| *s == state)
         .map(|(_, stage)| stage.clone())

@@ -223,7 +223,7 @@ impl TestApp {
             .env_clear()
             .current_dir(dir.path())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", self.state.config.database_url.as_str())
+            .env("DATABASE_URL", self.state.config.database.url.as_str())
             .envs(env.iter().copied())
             .args(args)
             .output()

@@ -198,7 +198,7 @@ async fn postgres_restarted_under_load_loses_no_acknowledged_event() {
         ("DATABASE_URL".to_string(), cluster.url()),
     ]);
     let config = Config::from_lookup(&move |k| vars.get(k).cloned()).unwrap();
-    let db = Db::connect(&config.database_url).await.unwrap();
+    let db = Db::connect(&config.database.url).await.unwrap();
     let lost: Vec<_> = acked.difference(&stored_ids(&db).await).cloned().collect();
     assert!(lost.is_empty(), "acknowledged but not stored: {lost:?}");
 

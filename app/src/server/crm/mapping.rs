@@ -103,7 +103,8 @@ pub async fn facts_on(
     .fetch_optional(&mut *conn)
     .await?;
     let stage = config
-        .crm_lifecycle
+        .crm
+        .lifecycle
         .iter()
         .find(|(s, _)| *s == state)
         .map(|(_, stage)| stage.clone())
@@ -145,7 +146,7 @@ pub async fn facts_on(
         "ledgerline_url".into(),
         format!(
             "{}/customers/{customer_id}",
-            config.public_url.trim_end_matches('/')
+            config.server.public_url.trim_end_matches('/')
         ),
     );
     Ok(Some(Facts {

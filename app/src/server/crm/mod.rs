@@ -104,12 +104,3 @@ pub trait Crm: Send + Sync + std::fmt::Debug {
     /// Merges `duplicate` into `primary`; afterwards only `primary` exists.
     async fn merge(&self, primary: &str, duplicate: &str) -> Result<Contact, CrmError>;
 }
-
-/// Whether billing changes should be pushed to a CRM (decides if syncs are enqueued at all).
-pub fn enabled(config: &crate::server::Config) -> bool {
-    config.demo_mode
-        || !matches!(
-            config.crm_provider,
-            crate::server::config::CrmProvider::None
-        ) && config.hubspot_token.is_some()
-}

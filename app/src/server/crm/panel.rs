@@ -7,6 +7,7 @@ use crate::server::Config;
 /// HubSpot's contact record page (object type 0-1 is contacts).
 pub fn contact_url(config: &Config, contact_id: &str) -> Option<String> {
     config
+        .crm
         .hubspot_portal_id
         .as_ref()
         .map(|portal| format!("https://app.hubspot.com/contacts/{portal}/record/0-1/{contact_id}"))
@@ -54,7 +55,7 @@ pub async fn panel(db: &Db, config: &Config, customer_id: &str) -> Result<CrmPan
         .and_then(|p| serde_json::from_str::<super::Properties>(&p).ok())
         .and_then(|p| p.get("lifecyclestage").cloned());
     Ok(CrmPanel {
-        enabled: super::enabled(config),
+        enabled: config.crm.enabled(),
         contact_url: contact_id.as_deref().and_then(|id| contact_url(config, id)),
         contact_id,
         synced_at_ms: synced_at,

@@ -51,7 +51,7 @@ pub(super) fn spawn(pool: AnyPool) {
 
 #[cfg(test)]
 mod tests {
-    use crate::server::config::DatabaseUrl;
+    use crate::server::config::database::DatabaseUrl;
     use crate::server::db::Db;
     use std::time::{Duration, Instant};
 

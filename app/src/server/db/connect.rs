@@ -1,5 +1,5 @@
 use super::{checkpoint, Backend, Db};
-use crate::server::config::DatabaseUrl;
+use crate::server::config::database::DatabaseUrl;
 use sqlx::{any::AnyPoolOptions, Executor};
 use std::{path::Path, time::Duration};
 

@@ -26,7 +26,7 @@ use sqlx::AnyPool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::server::config::DatabaseUrl;
+use crate::server::config::database::DatabaseUrl;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

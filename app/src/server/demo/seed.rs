@@ -423,8 +423,7 @@ pub async fn seed(
     seed: u64,
     on_progress: &(dyn Fn(&str) + Sync),
 ) -> Result<SeedReport, SeedError> {
-    if config.stripe_api_key.is_some() || (crate::server::crm::enabled(config) && !config.demo_mode)
-    {
+    if config.stripe.api_key.is_some() || (config.crm.enabled() && !config.demo_mode) {
         return Err(SeedError::LiveConnectors);
     }
     let now_ms = chrono::Utc::now().timestamp_millis();
@@ -594,7 +593,7 @@ pub async fn seed(
 
     // A few jobs that gave up: CRM syncs for customers when no CRM is configured are refused by
     // the worker ("no handler"), as they would be in production.
-    if !crate::server::crm::enabled(config) {
+    if !config.crm.enabled() {
         let mut tx = db.begin().await?;
         for (user, ..) in rows.iter().take(3) {
             let id: Option<String> =

@@ -184,7 +184,7 @@ async fn answer(batch: Vec<Waiting>, committer: &mut impl Store) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::config::{DatabaseUrl, StripeMode};
+    use crate::server::config::{database::DatabaseUrl, stripe::StripeMode};
     use crate::server::stripe::EventEnvelope;
 
     async fn fresh_db(dir: &std::path::Path, name: &str) -> Db {

@@ -3,7 +3,7 @@
 
 use super::event::EventEnvelope;
 use super::handled::is_handled;
-use crate::server::config::StripeMode;
+use crate::server::config::stripe::StripeMode;
 use crate::server::db::batch::{Arg, BatchTx};
 use crate::server::db::Db;
 use crate::server::jobs::{self, NewJob};

@@ -4,7 +4,7 @@
 //! creating, so a retry after a lost answer finds the first copy instead of making a second.
 
 use super::intake::HELPDESK_COPY_JOB;
-use crate::server::config::ZendeskConfig;
+use crate::server::config::tickets::ZendeskConfig;
 use crate::server::db::Db;
 use crate::server::jobs::{JobError, JobHandler};
 use async_trait::async_trait;

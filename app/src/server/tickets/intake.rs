@@ -123,7 +123,7 @@ pub async fn create(
             subject: &req.subject,
             message: &req.message,
         },
-        &config.ticket_routing,
+        &config.tickets.routing,
     );
     let number: i64 = sqlx::query_scalar(
         "UPDATE counters SET value = value + 1 WHERE name = 'ticket' RETURNING value",
@@ -206,11 +206,11 @@ pub async fn create(
             now_ms,
         )
         .await?;
-        if who.created && crate::server::crm::enabled(config) {
+        if who.created && config.crm.enabled() {
             crate::server::crm::sync_queue::enqueue(&mut tx, customer, "signup", now_ms).await?;
         }
     }
-    if config.zendesk.is_some() {
+    if config.tickets.helpdesk_enabled() {
         let mut job = NewJob::new(
             HELPDESK_COPY_JOB,
             serde_json::json!({ "ticket_id": id }),

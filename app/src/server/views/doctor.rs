@@ -3,7 +3,10 @@
 
 use super::health;
 use crate::domain::{AppEnv, Check};
-use crate::server::config::{Config, ConfigErrors, CrmProvider, DatabaseUrl, StripeMode};
+use crate::server::config::crm::CrmProvider;
+use crate::server::config::database::DatabaseUrl;
+use crate::server::config::stripe::StripeMode;
+use crate::server::config::{Config, ConfigErrors};
 use crate::server::db::Db;
 
 /// Runs every check. `lookup` reads a variable (the environment in production, a map in tests).
@@ -11,7 +14,7 @@ pub async fn run(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<Check> {
     let mut checks = Vec::new();
     let config = Config::from_lookup(lookup);
     let database_url = match &config {
-        Ok(c) => Some(c.database_url.clone()),
+        Ok(c) => Some(c.database.url.clone()),
         Err(ConfigErrors(errors)) => {
             checks.extend(
                 errors
@@ -21,7 +24,7 @@ pub async fn run(lookup: &dyn Fn(&str) -> Option<String>) -> Vec<Check> {
             let raw = lookup("DATABASE_URL").filter(|v| !v.trim().is_empty());
             DatabaseUrl::parse(
                 raw.as_deref()
-                    .unwrap_or(crate::server::config::DEFAULT_DATABASE_URL),
+                    .unwrap_or(crate::server::config::database::DEFAULT_DATABASE_URL),
             )
             .ok()
         }
@@ -92,7 +95,7 @@ pub fn config_checks(config: &Config) -> Vec<Check> {
     };
     let mut checks = Vec::new();
 
-    match &config.stripe_api_key {
+    match &config.stripe.api_key {
         None if config.demo_mode => checks.push(Check::ok(
             "stripe key",
             "demo mode: Stripe and the CRM are simulated (DEMO_MODE=true)",
@@ -111,11 +114,12 @@ pub fn config_checks(config: &Config) -> Vec<Check> {
         }
     }
 
-    if config.stripe_webhook_secrets.is_empty() {
+    if config.stripe.webhook_secrets.is_empty() {
         checks.push(missing("stripe webhook secret", "STRIPE_WEBHOOK_SECRET"));
     } else {
         let hints: Vec<String> = config
-            .stripe_webhook_secrets
+            .stripe
+            .webhook_secrets
             .iter()
             .map(|s| s.hint())
             .collect();
@@ -125,7 +129,7 @@ pub fn config_checks(config: &Config) -> Vec<Check> {
         ));
     }
 
-    checks.push(match (config.crm_provider, &config.hubspot_token) {
+    checks.push(match (config.crm.provider, &config.crm.hubspot_token) {
         _ if config.demo_mode => Check::ok("crm token", "demo mode: the simulated CRM"),
         (CrmProvider::Hubspot, Some(token)) => {
             Check::ok("crm token", format!("HubSpot ({})", token.hint()))
@@ -144,16 +148,16 @@ pub fn config_checks(config: &Config) -> Vec<Check> {
         ),
     });
 
-    if config.app_env == AppEnv::Production && !config.serves_https() {
+    if config.app_env == AppEnv::Production && !config.server.serves_https() {
         checks.push(Check::warn(
             "public url",
             format!(
                 "{} is not https: cookies cannot be marked Secure",
-                config.public_url
+                config.server.public_url
             ),
         ));
     } else {
-        checks.push(Check::ok("public url", config.public_url.clone()));
+        checks.push(Check::ok("public url", config.server.public_url.clone()));
     }
     checks
 }

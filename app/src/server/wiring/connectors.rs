@@ -2,11 +2,12 @@
 //! simulated ones (kept in the database). Routes, server functions, job handlers and the CLI
 //! are handed these; nothing below the wiring builds a client of its own.
 
+use crate::server::config::crm::CrmProvider;
 use crate::server::crm::{hubspot::HubSpot, Crm};
 use crate::server::demo::{SimCrm, SimStripe};
 use crate::server::stripe::api::StripeApi;
 use crate::server::tickets::helpdesk::{Helpdesk, Zendesk};
-use crate::server::{config::CrmProvider, db::Db, Config};
+use crate::server::{db::Db, Config};
 use std::sync::Arc;
 
 #[derive(Clone, Debug, Default)]
@@ -39,18 +40,22 @@ impl Connectors {
 }
 
 fn stripe(config: &Config) -> Option<StripeApi> {
-    let key = config.stripe_api_key.as_ref()?;
-    StripeApi::new(key.secret(), &config.stripe_api_base)
+    let key = config.stripe.api_key.as_ref()?;
+    StripeApi::new(key.secret(), &config.stripe.api_base)
         .map_err(|e| tracing::error!(error = %e, "Stripe API client not available"))
         .ok()
 }
 
 fn crm(config: &Config) -> Option<Arc<dyn Crm>> {
-    match config.crm_provider {
+    match config.crm.provider {
         CrmProvider::None => None,
         CrmProvider::Hubspot => {
-            let token = config.hubspot_token.clone()?;
-            match HubSpot::new(token, &config.hubspot_api_base, config.hubspot_timeout) {
+            let token = config.crm.hubspot_token.clone()?;
+            match HubSpot::new(
+                token,
+                &config.crm.hubspot_api_base,
+                config.crm.hubspot_timeout,
+            ) {
                 Ok(h) => Some(Arc::new(h)),
                 Err(e) => {
                     tracing::error!(error = %e, "HubSpot client not available");
@@ -62,7 +67,7 @@ fn crm(config: &Config) -> Option<Arc<dyn Crm>> {
 }
 
 fn helpdesk(config: &Config) -> Option<Arc<dyn Helpdesk>> {
-    let z = config.zendesk.clone()?;
+    let z = config.tickets.zendesk.clone()?;
     match Zendesk::new(z) {
         Ok(z) => Some(Arc::new(z)),
         Err(e) => {

@@ -33,8 +33,8 @@ impl Default for Options {
 impl Options {
     pub fn from_config(config: &crate::server::Config) -> Self {
         Options {
-            user_id_key: config.stripe_user_id_key.clone(),
-            crm_sync: crate::server::crm::enabled(config),
+            user_id_key: config.crm.stripe_user_id_key.clone(),
+            crm_sync: config.crm.enabled(),
         }
     }
 }
