@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Checks that modules import only downward, through the layers ARCHITECTURE.md names.
+"""Checks that modules import only downward, through the layers ARCHITECTURE.md names, and that
+no source file outgrows MAX_LINES.
 
 The layer table is read from ARCHITECTURE.md (the fenced block after "## Layers"), so the
 document and this check cannot drift apart: one line a layer, lowest first, as
@@ -19,6 +20,8 @@ import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A file longer than this, counted without its #[cfg(test)] blocks, holds more than one thing.
+MAX_LINES = 500
 CRATES = {"app": "app/src", "server": "server/src"}
 
 
@@ -228,6 +231,10 @@ def main():
     exported_macros(files)
     graph = {f: imports(f, files) for f in sorted(files)}
     problems = []
+    for f in sorted(files):
+        lines = strip_noise(open(os.path.join(ROOT, f), encoding="utf-8").read()).count("\n")
+        if lines > MAX_LINES:
+            problems.append(f"{f}: {lines} lines outside tests (at most {MAX_LINES}): split it")
     unlayered = [f for f in files if layer_of(f) is None]
     for f in sorted(unlayered):
         problems.append(f"{f}: in no layer of ARCHITECTURE.md")
