@@ -9,6 +9,7 @@ use app::server::services::{audit, staff};
 both_backends!(
     every_route_answers_each_role_as_the_table_says,
     signing_in_rotates_the_session_id,
+    a_live_session_id_never_survives_a_sign_in_or_a_password_change,
     wrong_password_gives_the_generic_error_and_no_session,
     signing_out_ends_the_session,
     deactivating_someone_ends_all_their_sessions,
@@ -174,6 +175,73 @@ async fn create(app: &TestApp, email: &str, role: Role) -> staff::Staff {
     )
     .await
     .unwrap()
+}
+
+/// Session fixation with a real id: a viewer's own live cookie planted in an admin's browser
+/// must not become the admin's session when the admin signs in there, and changing the password
+/// must not keep the id either (the outside attack of 2026-12-08 found both kept it).
+async fn a_live_session_id_never_survives_a_sign_in_or_a_password_change(backend: Backend) {
+    let Some(app) = spawn_app(backend).await else {
+        return;
+    };
+    create(&app, "ada@example.com", Role::Admin).await;
+    let planted = crate::helpers::session_cookie_for(&app, Role::Viewer).await;
+    let audit_with = |cookie: String| async move {
+        crate::helpers::raw_get(app.addr, "/audit", Some(&cookie))
+            .await
+            .0
+    };
+    assert_eq!(
+        audit_with(planted.clone()).await,
+        403,
+        "a viewer's live session"
+    );
+    let res = app
+        .client
+        .post(app.url("/api/fn/login"))
+        .header("origin", app.origin())
+        .header("cookie", &planted)
+        .form(&[("email", "ada@example.com"), ("password", TEST_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let admin = format!("ll_session={}", session_cookie(&res).expect("a new cookie"));
+    assert_ne!(admin, planted);
+    assert_eq!(
+        audit_with(admin.clone()).await,
+        200,
+        "the admin's own session"
+    );
+    assert_eq!(
+        audit_with(planted.clone()).await,
+        303,
+        "the planted id signs no one in, the admin least of all"
+    );
+
+    let res = app
+        .client
+        .post(app.url("/api/fn/change_password"))
+        .header("origin", app.origin())
+        .header("cookie", &admin)
+        .form(&[
+            ("current", TEST_PASSWORD),
+            ("new_password", "brand-new-secret-9"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let after = format!("ll_session={}", session_cookie(&res).expect("a new cookie"));
+    assert_ne!(
+        after, admin,
+        "a password change starts a session under a new id"
+    );
+    assert_eq!(audit_with(after).await, 200);
+    assert_eq!(
+        audit_with(admin).await,
+        303,
+        "the old id is gone with the password"
+    );
 }
 
 async fn signing_in_rotates_the_session_id(backend: Backend) {

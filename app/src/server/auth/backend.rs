@@ -86,6 +86,14 @@ pub struct SessionError;
 /// time for the absolute timeout. Used by sign-in, invite/reset links and password changes.
 pub async fn start_session(auth: &mut AuthSession, staff: Staff) -> Result<(), SessionError> {
     let logged = |e: &dyn std::fmt::Display| tracing::error!(error = %e, "session start failed");
+    // A new id every time. axum-login cycles it only when the session held no one, so signing
+    // in over a live session (a cookie someone planted in this browser, or one's own session
+    // restarted after a password change) would keep an id another person may hold a copy of.
+    auth.session
+        .cycle_id()
+        .await
+        .map_err(|e| logged(&e))
+        .map_err(|_| SessionError)?;
     auth.login(&SessionUser::from(staff))
         .await
         .map_err(|e| logged(&e))
