@@ -196,15 +196,17 @@ async fn a_live_session_id_never_survives_a_sign_in_or_a_password_change(backend
         403,
         "a viewer's live session"
     );
-    let res = app
-        .client
-        .post(app.url("/api/fn/login"))
-        .header("origin", app.origin())
-        .header("cookie", &planted)
-        .form(&[("email", "ada@example.com"), ("password", TEST_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    // A same-site form post carrying `cookie`, as the browser holding it would send.
+    let post_with = |path: &str, cookie: &str, form: [(&'static str, &'static str); 2]| {
+        app.client
+            .post(app.url(path))
+            .header("origin", app.origin())
+            .header("cookie", cookie)
+            .form(&form)
+            .send()
+    };
+    let sign_in = [("email", "ada@example.com"), ("password", TEST_PASSWORD)];
+    let res = post_with("/api/fn/login", &planted, sign_in).await.unwrap();
     let admin = format!("ll_session={}", session_cookie(&res).expect("a new cookie"));
     assert_ne!(admin, planted);
     assert_eq!(
@@ -218,16 +220,11 @@ async fn a_live_session_id_never_survives_a_sign_in_or_a_password_change(backend
         "the planted id signs no one in, the admin least of all"
     );
 
-    let res = app
-        .client
-        .post(app.url("/api/fn/change_password"))
-        .header("origin", app.origin())
-        .header("cookie", &admin)
-        .form(&[
-            ("current", TEST_PASSWORD),
-            ("new_password", "brand-new-secret-9"),
-        ])
-        .send()
+    let change = [
+        ("current", TEST_PASSWORD),
+        ("new_password", "brand-new-secret-9"),
+    ];
+    let res = post_with("/api/fn/change_password", &admin, change)
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
